@@ -1,0 +1,422 @@
+using System.Buffers.Binary;
+using System.Diagnostics.CodeAnalysis;
+using System.Text;
+using System.Text.Unicode;
+using IceGate.Lakehouse.DuckDB.Internal;
+
+namespace IceGate.Lakehouse.DuckDB;
+
+/// <summary>
+/// Bulk-loads rows into a table by filling DuckDB data chunks directly (no SQL per row), then
+/// appending each full chunk. Rows become visible in the table on <see cref="Flush"/> or
+/// <see cref="Close"/>; constraint violations (such as NOT NULL) surface there too.
+/// </summary>
+/// <remarks>
+/// Write a row as one <c>Append…</c> call per column in table order, then <see cref="EndRow"/>.
+/// Integers widen or narrow (checked) to the column's integer type; <see cref="DateTime"/> fits every
+/// TIMESTAMP precision. A row abandoned by an exception is discarded at the next <see cref="EndRow"/>.
+/// Not thread-safe.
+/// </remarks>
+public sealed unsafe class DuckDBAppender : IDisposable
+{
+    private readonly string _table;
+    private readonly DuckDBType[] _types;
+    private readonly byte[] _decimalScales;
+    private readonly DuckDBType[] _decimalStorage;
+    private readonly nint[] _vectors;
+    private readonly void*[] _data;
+    private readonly ulong*[] _validity;
+    private readonly int _capacity;
+    private readonly NativeArena _strings = new();
+    private nint _appender;
+    private nint _chunk;
+    private int _row;
+    private int _column;
+
+    internal DuckDBAppender(DuckDBConnection connection, string? schema, string table)
+    {
+        _table = table;
+        if (NativeMethods.duckdb_appender_create(connection.Handle, schema, table, out _appender) != DuckDBState.Success)
+        {
+            var error = _appender == 0 ? new DuckDBException($"Could not create an appender for '{table}'.", DuckDBErrorType.Invalid) : TakeError();
+            NativeMethods.duckdb_appender_destroy(ref _appender);
+            throw error;
+        }
+
+        var count = (int)NativeMethods.duckdb_appender_column_count(_appender);
+        _types = new DuckDBType[count];
+        _decimalScales = new byte[count];
+        _decimalStorage = new DuckDBType[count];
+        var logicalTypes = new nint[count];
+        try
+        {
+            for (var i = 0; i < count; i++)
+            {
+                logicalTypes[i] = NativeMethods.duckdb_appender_column_type(_appender, (ulong)i);
+                _types[i] = NativeMethods.duckdb_get_type_id(logicalTypes[i]);
+                if (_types[i] == DuckDBType.Decimal)
+                {
+                    _decimalScales[i] = NativeMethods.duckdb_decimal_scale(logicalTypes[i]);
+                    _decimalStorage[i] = NativeMethods.duckdb_decimal_internal_type(logicalTypes[i]);
+                }
+            }
+
+            fixed (nint* types = logicalTypes)
+            {
+                _chunk = NativeMethods.duckdb_create_data_chunk(types, (ulong)count);
+            }
+        }
+        finally
+        {
+            for (var i = 0; i < count; i++)
+            {
+                NativeMethods.duckdb_destroy_logical_type(ref logicalTypes[i]);
+            }
+        }
+
+        _capacity = (int)NativeMethods.duckdb_vector_size();
+        _vectors = new nint[count];
+        _data = new void*[count];
+        _validity = new ulong*[count];
+        RefreshVectors();
+    }
+
+    /// <summary>Number of columns in the table.</summary>
+    public int ColumnCount => _types.Length;
+
+    /// <summary>Appends NULL to the next column.</summary>
+    public DuckDBAppender AppendNull()
+    {
+        var column = NextColumn();
+        if (_validity[column] is null)
+        {
+            NativeMethods.duckdb_vector_ensure_validity_writable(_vectors[column]);
+            _validity[column] = NativeMethods.duckdb_vector_get_validity(_vectors[column]);
+        }
+
+        _validity[column][_row >> 6] &= ~(1UL << (_row & 63));
+        return this;
+    }
+
+    /// <summary>Appends to a BOOLEAN column.</summary>
+    public DuckDBAppender Append(bool value)
+    {
+        var column = NextColumn(DuckDBType.Boolean);
+        ((bool*)_data[column])[_row] = value;
+        return this;
+    }
+
+    /// <summary>Appends to any integer column, checking that the value fits.</summary>
+    public DuckDBAppender Append(long value)
+    {
+        var column = NextColumn();
+        var data = _data[column];
+        switch (_types[column])
+        {
+            case DuckDBType.BigInt: ((long*)data)[_row] = value; break;
+            case DuckDBType.Integer: ((int*)data)[_row] = checked((int)value); break;
+            case DuckDBType.SmallInt: ((short*)data)[_row] = checked((short)value); break;
+            case DuckDBType.TinyInt: ((sbyte*)data)[_row] = checked((sbyte)value); break;
+            case DuckDBType.UBigInt: ((ulong*)data)[_row] = checked((ulong)value); break;
+            case DuckDBType.UInteger: ((uint*)data)[_row] = checked((uint)value); break;
+            case DuckDBType.USmallInt: ((ushort*)data)[_row] = checked((ushort)value); break;
+            case DuckDBType.UTinyInt: ((byte*)data)[_row] = checked((byte)value); break;
+            case DuckDBType.HugeInt: ((DuckDBHugeInt*)data)[_row] = DuckDBHugeInt.From(value); break;
+            default: ThrowMismatch(column, "an integer"); break;
+        }
+
+        return this;
+    }
+
+    /// <summary>Appends to a UBIGINT column (or any integer column the value fits).</summary>
+    public DuckDBAppender Append(ulong value)
+    {
+        if (value <= long.MaxValue)
+        {
+            return Append((long)value);
+        }
+
+        var column = NextColumn(DuckDBType.UBigInt);
+        ((ulong*)_data[column])[_row] = value;
+        return this;
+    }
+
+    /// <summary>Appends to a FLOAT or DOUBLE column.</summary>
+    public DuckDBAppender Append(double value)
+    {
+        var column = NextColumn();
+        switch (_types[column])
+        {
+            case DuckDBType.Double: ((double*)_data[column])[_row] = value; break;
+            case DuckDBType.Float: ((float*)_data[column])[_row] = (float)value; break;
+            default: ThrowMismatch(column, "a floating-point number"); break;
+        }
+
+        return this;
+    }
+
+    /// <summary>Appends to a DECIMAL column, rounding to its scale.</summary>
+    public DuckDBAppender Append(decimal value)
+    {
+        var column = NextColumn(DuckDBType.Decimal);
+        var scaled = decimal.Round(value * Pow10(_decimalScales[column]), MidpointRounding.ToEven);
+        var unscaled = (Int128)scaled;
+        var data = _data[column];
+        switch (_decimalStorage[column])
+        {
+            case DuckDBType.SmallInt: ((short*)data)[_row] = checked((short)unscaled); break;
+            case DuckDBType.Integer: ((int*)data)[_row] = checked((int)unscaled); break;
+            case DuckDBType.BigInt: ((long*)data)[_row] = checked((long)unscaled); break;
+            default: ((DuckDBHugeInt*)data)[_row] = DuckDBHugeInt.From(unscaled); break;
+        }
+
+        return this;
+    }
+
+    /// <summary>Appends to a VARCHAR column; null appends NULL.</summary>
+    public DuckDBAppender Append(string? value)
+    {
+        if (value is null)
+        {
+            return AppendNull();
+        }
+
+        var column = NextColumn(DuckDBType.Varchar);
+        var space = _strings.Reserve(Encoding.UTF8.GetMaxByteCount(value.Length), out var start);
+        var length = Encoding.UTF8.GetBytes(value, space);
+        WriteString(column, space[..length], start);
+        return this;
+    }
+
+    /// <summary>Appends UTF-8 text to a VARCHAR column without decoding it; invalid UTF-8 is rejected.</summary>
+    public DuckDBAppender AppendUtf8(ReadOnlySpan<byte> value)
+    {
+        var column = NextColumn(DuckDBType.Varchar);
+        if (!Utf8.IsValid(value))
+        {
+            _column--;
+            throw new ArgumentException($"The value for column {column} of '{_table}' is not valid UTF-8.", nameof(value));
+        }
+
+        CopyString(column, value);
+        return this;
+    }
+
+    /// <summary>Appends bytes to a BLOB column.</summary>
+    public DuckDBAppender AppendBlob(ReadOnlySpan<byte> value)
+    {
+        CopyString(NextColumn(DuckDBType.Blob), value);
+        return this;
+    }
+
+    /// <summary>Appends to a TIMESTAMP column of any precision, or to TIMESTAMPTZ (taking the value as UTC).</summary>
+    public DuckDBAppender Append(DateTime value)
+    {
+        var column = NextColumn();
+        var ticks = value.Ticks - ColumnReader.UnixEpochTicks;
+        var data = (long*)_data[column];
+        switch (_types[column])
+        {
+            case DuckDBType.Timestamp or DuckDBType.TimestampTz: data[_row] = ticks / 10; break;
+            case DuckDBType.TimestampNs: data[_row] = checked(ticks * 100); break;
+            case DuckDBType.TimestampMs: data[_row] = ticks / TimeSpan.TicksPerMillisecond; break;
+            case DuckDBType.TimestampS: data[_row] = ticks / TimeSpan.TicksPerSecond; break;
+            case DuckDBType.Date: ((int*)data)[_row] = DateOnly.FromDateTime(value).DayNumber - ColumnReader.UnixEpochDayNumber; break;
+            default: ThrowMismatch(column, "a timestamp"); break;
+        }
+
+        return this;
+    }
+
+    /// <summary>Appends the instant (in UTC) to a TIMESTAMPTZ or TIMESTAMP column.</summary>
+    public DuckDBAppender Append(DateTimeOffset value) => Append(value.UtcDateTime);
+
+    /// <summary>Appends to a DATE column.</summary>
+    public DuckDBAppender Append(DateOnly value)
+    {
+        var column = NextColumn(DuckDBType.Date);
+        ((int*)_data[column])[_row] = value.DayNumber - ColumnReader.UnixEpochDayNumber;
+        return this;
+    }
+
+    /// <summary>Appends to a UUID column.</summary>
+    public DuckDBAppender Append(Guid value)
+    {
+        var column = NextColumn(DuckDBType.Uuid);
+        Span<byte> bytes = stackalloc byte[16];
+        value.TryWriteBytes(bytes, bigEndian: true, out _);
+
+        // DuckDB stores a UUID as a HUGEINT with the top bit flipped.
+        ((DuckDBHugeInt*)_data[column])[_row] = new DuckDBHugeInt(
+            BinaryPrimitives.ReadUInt64BigEndian(bytes[8..]),
+            (long)(BinaryPrimitives.ReadUInt64BigEndian(bytes) ^ (1UL << 63)));
+        return this;
+    }
+
+    /// <summary>Completes the row; every column must have received a value.</summary>
+    public void EndRow()
+    {
+        ObjectDisposedException.ThrowIf(_appender == 0, this);
+        if (_column != _types.Length)
+        {
+            var given = _column;
+            _column = 0;
+            throw new InvalidOperationException($"The row for '{_table}' has {given} values, but the table has {_types.Length} columns; the row was discarded.");
+        }
+
+        _column = 0;
+        if (++_row == _capacity)
+        {
+            AppendChunk();
+        }
+    }
+
+    /// <summary>Writes every completed row into the table.</summary>
+    public void Flush()
+    {
+        ObjectDisposedException.ThrowIf(_appender == 0, this);
+        AppendChunk();
+        if (NativeMethods.duckdb_appender_flush(_appender) != DuckDBState.Success)
+        {
+            throw TakeError();
+        }
+    }
+
+    /// <summary>Flushes, then releases the appender. Throws if the final flush fails; the appender is released either way.</summary>
+    public void Close()
+    {
+        if (_appender == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            Flush();
+        }
+        finally
+        {
+            Release();
+        }
+    }
+
+    /// <summary>Same as <see cref="Close"/>: rows are never dropped silently.</summary>
+    public void Dispose() => Close();
+
+    private static decimal Pow10(int scale)
+    {
+        var result = 1m;
+        for (var i = 0; i < scale; i++)
+        {
+            result *= 10;
+        }
+
+        return result;
+    }
+
+    private void Release()
+    {
+        if (_chunk != 0)
+        {
+            NativeMethods.duckdb_destroy_data_chunk(ref _chunk);
+        }
+
+        NativeMethods.duckdb_appender_destroy(ref _appender);
+        _appender = 0;
+        _strings.Dispose();
+    }
+
+    private void CopyString(int column, ReadOnlySpan<byte> value)
+    {
+        var space = _strings.Reserve(value.Length, out var start);
+        value.CopyTo(space);
+        WriteString(column, value, start);
+    }
+
+    private void WriteString(int column, ReadOnlySpan<byte> value, byte* storage)
+    {
+        DuckDBString.Write((DuckDBString*)_data[column] + _row, value, storage);
+        if (value.Length > DuckDBString.InlineLength)
+        {
+            _strings.Commit(value.Length);
+        }
+    }
+
+    private int NextColumn()
+    {
+        ObjectDisposedException.ThrowIf(_appender == 0, this);
+        if (_column == _types.Length)
+        {
+            ThrowTooManyValues();
+        }
+
+        return _column++;
+    }
+
+    private int NextColumn(DuckDBType expected)
+    {
+        var column = NextColumn();
+        if (_types[column] != expected)
+        {
+            ThrowMismatch(column, expected.ToString().ToUpperInvariant());
+        }
+
+        return column;
+    }
+
+    private void AppendChunk()
+    {
+        if (_row == 0)
+        {
+            return;
+        }
+
+        NativeMethods.duckdb_data_chunk_set_size(_chunk, (ulong)_row);
+        var state = NativeMethods.duckdb_append_data_chunk(_appender, _chunk);
+        NativeMethods.duckdb_data_chunk_reset(_chunk);
+        _strings.Reset();
+        _row = 0;
+        RefreshVectors();
+        if (state != DuckDBState.Success)
+        {
+            throw TakeError();
+        }
+    }
+
+    /// <summary>Resetting a chunk may move its buffers, so pointers are taken again after each append.</summary>
+    private void RefreshVectors()
+    {
+        for (var i = 0; i < _types.Length; i++)
+        {
+            _vectors[i] = NativeMethods.duckdb_data_chunk_get_vector(_chunk, (ulong)i);
+            _data[i] = NativeMethods.duckdb_vector_get_data(_vectors[i]);
+            _validity[i] = null;
+        }
+    }
+
+    private DuckDBException TakeError()
+    {
+        var error = NativeMethods.duckdb_appender_error_data(_appender);
+        try
+        {
+            return new DuckDBException(
+                Utf8Text.FromNative(NativeMethods.duckdb_error_data_message(error)),
+                NativeMethods.duckdb_error_data_error_type(error));
+        }
+        finally
+        {
+            NativeMethods.duckdb_destroy_error_data(ref error);
+        }
+    }
+
+    [DoesNotReturn]
+    private void ThrowMismatch(int column, string given)
+    {
+        _column--;
+        throw new ArgumentException($"Column {column} of '{_table}' is {_types[column].ToString().ToUpperInvariant()}; it cannot take {given}.");
+    }
+
+    [DoesNotReturn]
+    private void ThrowTooManyValues() =>
+        throw new InvalidOperationException($"The row already has a value for each of the {_types.Length} columns of '{_table}'; call EndRow.");
+}
