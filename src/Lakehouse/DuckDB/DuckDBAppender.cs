@@ -87,7 +87,7 @@ public sealed unsafe class DuckDBAppender : IDisposable
     /// <summary>Appends NULL to the next column.</summary>
     public DuckDBAppender AppendNull()
     {
-        var column = NextColumn();
+        var column = CurrentColumn();
         if (_validity[column] is null)
         {
             NativeMethods.duckdb_vector_ensure_validity_writable(_vectors[column]);
@@ -95,21 +95,21 @@ public sealed unsafe class DuckDBAppender : IDisposable
         }
 
         _validity[column][_row >> 6] &= ~(1UL << (_row & 63));
-        return this;
+        return Advance();
     }
 
     /// <summary>Appends to a BOOLEAN column.</summary>
     public DuckDBAppender Append(bool value)
     {
-        var column = NextColumn(DuckDBType.Boolean);
+        var column = CurrentColumn(DuckDBType.Boolean);
         ((bool*)_data[column])[_row] = value;
-        return this;
+        return Advance();
     }
 
     /// <summary>Appends to any integer column, checking that the value fits.</summary>
     public DuckDBAppender Append(long value)
     {
-        var column = NextColumn();
+        var column = CurrentColumn();
         var data = _data[column];
         switch (_types[column])
         {
@@ -125,7 +125,7 @@ public sealed unsafe class DuckDBAppender : IDisposable
             default: ThrowMismatch(column, "an integer"); break;
         }
 
-        return this;
+        return Advance();
     }
 
     /// <summary>Appends to a UBIGINT column (or any integer column the value fits).</summary>
@@ -136,15 +136,15 @@ public sealed unsafe class DuckDBAppender : IDisposable
             return Append((long)value);
         }
 
-        var column = NextColumn(DuckDBType.UBigInt);
+        var column = CurrentColumn(DuckDBType.UBigInt);
         ((ulong*)_data[column])[_row] = value;
-        return this;
+        return Advance();
     }
 
     /// <summary>Appends to a FLOAT or DOUBLE column.</summary>
     public DuckDBAppender Append(double value)
     {
-        var column = NextColumn();
+        var column = CurrentColumn();
         switch (_types[column])
         {
             case DuckDBType.Double: ((double*)_data[column])[_row] = value; break;
@@ -152,13 +152,13 @@ public sealed unsafe class DuckDBAppender : IDisposable
             default: ThrowMismatch(column, "a floating-point number"); break;
         }
 
-        return this;
+        return Advance();
     }
 
     /// <summary>Appends to a DECIMAL column, rounding to its scale.</summary>
     public DuckDBAppender Append(decimal value)
     {
-        var column = NextColumn(DuckDBType.Decimal);
+        var column = CurrentColumn(DuckDBType.Decimal);
         var scaled = decimal.Round(value * Pow10(_decimalScales[column]), MidpointRounding.ToEven);
         var unscaled = (Int128)scaled;
         var data = _data[column];
@@ -170,7 +170,7 @@ public sealed unsafe class DuckDBAppender : IDisposable
             default: ((DuckDBHugeInt*)data)[_row] = DuckDBHugeInt.From(unscaled); break;
         }
 
-        return this;
+        return Advance();
     }
 
     /// <summary>Appends to a VARCHAR column; null appends NULL.</summary>
@@ -181,38 +181,37 @@ public sealed unsafe class DuckDBAppender : IDisposable
             return AppendNull();
         }
 
-        var column = NextColumn(DuckDBType.Varchar);
+        var column = CurrentColumn(DuckDBType.Varchar);
         var space = _strings.Reserve(Encoding.UTF8.GetMaxByteCount(value.Length), out var start);
         var length = Encoding.UTF8.GetBytes(value, space);
         WriteString(column, space[..length], start);
-        return this;
+        return Advance();
     }
 
     /// <summary>Appends UTF-8 text to a VARCHAR column without decoding it; invalid UTF-8 is rejected.</summary>
     public DuckDBAppender AppendUtf8(ReadOnlySpan<byte> value)
     {
-        var column = NextColumn(DuckDBType.Varchar);
+        var column = CurrentColumn(DuckDBType.Varchar);
         if (!Utf8.IsValid(value))
         {
-            _column--;
             throw new ArgumentException($"The value for column {column} of '{_table}' is not valid UTF-8.", nameof(value));
         }
 
         CopyString(column, value);
-        return this;
+        return Advance();
     }
 
     /// <summary>Appends bytes to a BLOB column.</summary>
     public DuckDBAppender AppendBlob(ReadOnlySpan<byte> value)
     {
-        CopyString(NextColumn(DuckDBType.Blob), value);
-        return this;
+        CopyString(CurrentColumn(DuckDBType.Blob), value);
+        return Advance();
     }
 
     /// <summary>Appends to a TIMESTAMP column of any precision, or to TIMESTAMPTZ (taking the value as UTC).</summary>
     public DuckDBAppender Append(DateTime value)
     {
-        var column = NextColumn();
+        var column = CurrentColumn();
         var ticks = value.Ticks - ColumnReader.UnixEpochTicks;
         var data = (long*)_data[column];
         switch (_types[column])
@@ -225,7 +224,7 @@ public sealed unsafe class DuckDBAppender : IDisposable
             default: ThrowMismatch(column, "a timestamp"); break;
         }
 
-        return this;
+        return Advance();
     }
 
     /// <summary>Appends the instant (in UTC) to a TIMESTAMPTZ or TIMESTAMP column.</summary>
@@ -234,15 +233,15 @@ public sealed unsafe class DuckDBAppender : IDisposable
     /// <summary>Appends to a DATE column.</summary>
     public DuckDBAppender Append(DateOnly value)
     {
-        var column = NextColumn(DuckDBType.Date);
+        var column = CurrentColumn(DuckDBType.Date);
         ((int*)_data[column])[_row] = value.DayNumber - ColumnReader.UnixEpochDayNumber;
-        return this;
+        return Advance();
     }
 
     /// <summary>Appends to a UUID column.</summary>
     public DuckDBAppender Append(Guid value)
     {
-        var column = NextColumn(DuckDBType.Uuid);
+        var column = CurrentColumn(DuckDBType.Uuid);
         Span<byte> bytes = stackalloc byte[16];
         value.TryWriteBytes(bytes, bigEndian: true, out _);
 
@@ -250,7 +249,7 @@ public sealed unsafe class DuckDBAppender : IDisposable
         ((DuckDBHugeInt*)_data[column])[_row] = new DuckDBHugeInt(
             BinaryPrimitives.ReadUInt64BigEndian(bytes[8..]),
             (long)(BinaryPrimitives.ReadUInt64BigEndian(bytes) ^ (1UL << 63)));
-        return this;
+        return Advance();
     }
 
     /// <summary>Completes the row; every column must have received a value.</summary>
@@ -260,7 +259,7 @@ public sealed unsafe class DuckDBAppender : IDisposable
         if (_column != _types.Length)
         {
             var given = _column;
-            _column = 0;
+            DiscardRow();
             throw new InvalidOperationException($"The row for '{_table}' has {given} values, but the table has {_types.Length} columns; the row was discarded.");
         }
 
@@ -326,6 +325,20 @@ public sealed unsafe class DuckDBAppender : IDisposable
         _strings.Dispose();
     }
 
+    /// <summary>Values of a discarded row are overwritten by the next one, but its NULL marks must be undone.</summary>
+    private void DiscardRow()
+    {
+        for (var i = 0; i < _column; i++)
+        {
+            if (_validity[i] is not null)
+            {
+                _validity[i][_row >> 6] |= 1UL << (_row & 63);
+            }
+        }
+
+        _column = 0;
+    }
+
     private void CopyString(int column, ReadOnlySpan<byte> value)
     {
         var space = _strings.Reserve(value.Length, out var start);
@@ -342,7 +355,8 @@ public sealed unsafe class DuckDBAppender : IDisposable
         }
     }
 
-    private int NextColumn()
+    /// <summary>The column the next value goes to; it advances only once a value is written, so a failed append can be retried.</summary>
+    private int CurrentColumn()
     {
         ObjectDisposedException.ThrowIf(_appender == 0, this);
         if (_column == _types.Length)
@@ -350,12 +364,18 @@ public sealed unsafe class DuckDBAppender : IDisposable
             ThrowTooManyValues();
         }
 
-        return _column++;
+        return _column;
     }
 
-    private int NextColumn(DuckDBType expected)
+    private DuckDBAppender Advance()
     {
-        var column = NextColumn();
+        _column++;
+        return this;
+    }
+
+    private int CurrentColumn(DuckDBType expected)
+    {
+        var column = CurrentColumn();
         if (_types[column] != expected)
         {
             ThrowMismatch(column, expected.ToString().ToUpperInvariant());
@@ -410,11 +430,8 @@ public sealed unsafe class DuckDBAppender : IDisposable
     }
 
     [DoesNotReturn]
-    private void ThrowMismatch(int column, string given)
-    {
-        _column--;
+    private void ThrowMismatch(int column, string given) =>
         throw new ArgumentException($"Column {column} of '{_table}' is {_types[column].ToString().ToUpperInvariant()}; it cannot take {given}.");
-    }
 
     [DoesNotReturn]
     private void ThrowTooManyValues() =>

@@ -235,8 +235,8 @@ public sealed unsafe class DuckDBDataReader : DbDataReader
         }
 
         var target = Nullable.GetUnderlyingType(typeof(T)) ?? typeof(T);
-        return value is IConvertible && typeof(IConvertible).IsAssignableFrom(target)
-            ? (T)Convert.ChangeType(value, target, CultureInfo.InvariantCulture)
+        return IsNumeric(value.GetType()) && IsNumeric(target)
+            ? (T)ConvertNumber(value, target)
             : throw new InvalidCastException($"Column '{_columns[ordinal].Name}' is {reader.TypeName} ({reader.ClrType.Name}), which cannot be read as {typeof(T).Name}.");
     }
 
@@ -329,6 +329,36 @@ public sealed unsafe class DuckDBDataReader : DbDataReader
         var count = (int)Math.Max(0, Math.Min(length, source.Length - dataOffset));
         Array.Copy(source, dataOffset, buffer, bufferOffset, count);
         return count;
+    }
+
+    private static bool IsNumeric(Type type) =>
+        type == typeof(Int128) || type == typeof(UInt128) || type == typeof(decimal) || (type.IsPrimitive && type != typeof(bool) && type != typeof(char) && type != typeof(nint) && type != typeof(nuint));
+
+    /// <summary>
+    /// Checked conversion between numeric types. DuckDB widens aggregates (sum of BIGINT is
+    /// HUGEINT), so reading a sum as <see cref="long"/> must work, and fail loudly if it overflows.
+    /// </summary>
+    private static object ConvertNumber(object value, Type target)
+    {
+        if (target == typeof(Int128) || target == typeof(UInt128))
+        {
+            var wide = value switch
+            {
+                Int128 v => v,
+                UInt128 v => checked((Int128)v),
+                float or double => checked((Int128)Convert.ToDouble(value, CultureInfo.InvariantCulture)),
+                _ => (Int128)Convert.ToDecimal(value, CultureInfo.InvariantCulture),
+            };
+            return target == typeof(Int128) ? wide : checked((UInt128)wide);
+        }
+
+        var convertible = value switch
+        {
+            Int128 v => (object)(decimal)v,
+            UInt128 v => (decimal)v,
+            _ => value,
+        };
+        return Convert.ChangeType(convertible, target, CultureInfo.InvariantCulture);
     }
 
     [DoesNotReturn]
