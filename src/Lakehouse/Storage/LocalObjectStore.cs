@@ -92,21 +92,24 @@ public sealed class LocalObjectStore : IObjectStore
         var staged = Path.Combine(_staging, Guid.NewGuid().ToString("N"));
         try
         {
-            using (var handle = File.OpenHandle(staged, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, FileOptions.Asynchronous))
+            // Closed before publishing: .NET flocks files it opens, and that lock would travel with
+            // the inode through the rename and lock readers out of the published object.
+            using (var handle = File.OpenHandle(staged, FileMode.CreateNew, FileAccess.Write, FileShare.None, FileOptions.Asynchronous))
             {
                 await RandomAccess.WriteAsync(handle, content, 0, cancellationToken).ConfigureAwait(false);
                 RandomAccess.FlushToDisk(handle);
-                var published = condition.IsIfNoneMatch
-                    ? PublishIfAbsent(handle, staged, path)
-                    : PublishReplacing(handle, staged, path, condition.IfMatchETag);
-                if (published is null)
-                {
-                    return PutResult.PreconditionFailed;
-                }
-
-                Posix.SyncDirectory(directory);
-                return PutResult.Success(ETagOf(content.Length, published.Value));
             }
+
+            var published = condition.IsIfNoneMatch
+                ? PublishIfAbsent(staged, path)
+                : PublishReplacing(staged, path, condition.IfMatchETag);
+            if (published is null)
+            {
+                return PutResult.PreconditionFailed;
+            }
+
+            Posix.SyncDirectory(directory);
+            return PutResult.Success(ETagOf(content.Length, published.Value));
         }
         finally
         {
@@ -149,7 +152,13 @@ public sealed class LocalObjectStore : IObjectStore
         var path = PathOf(key);
         using (LockKey(path))
         {
-            File.Delete(path);
+            try
+            {
+                File.Delete(path);
+            }
+            catch (DirectoryNotFoundException)
+            {
+            }
         }
 
         return ValueTask.CompletedTask;
@@ -172,20 +181,24 @@ public sealed class LocalObjectStore : IObjectStore
         return hash % LockStripes;
     }
 
-    private static DateTime Stamp(SafeFileHandle handle, DateTime notBefore)
+    /// <summary>
+    /// Sets the staged file's modification time, its version. Not fsynced again: if a crash loses
+    /// it, the object keeps its write time, which only changes its ETag and makes writers re-read.
+    /// </summary>
+    private static DateTime Stamp(string staged, DateTime notBefore)
     {
         var stamp = new DateTime(Math.Max(DateTime.UtcNow.Ticks, notBefore.Ticks + 1), DateTimeKind.Utc);
-        File.SetLastWriteTimeUtc(handle, stamp);
+        File.SetLastWriteTimeUtc(staged, stamp);
         return stamp;
     }
 
-    private static DateTime? PublishIfAbsent(SafeFileHandle handle, string staged, string path)
+    private static DateTime? PublishIfAbsent(string staged, string path)
     {
-        var stamp = Stamp(handle, DateTime.MinValue);
+        var stamp = Stamp(staged, DateTime.MinValue);
         return Posix.TryLink(staged, path) ? stamp : null;
     }
 
-    private DateTime? PublishReplacing(SafeFileHandle handle, string staged, string path, string? expectedETag)
+    private DateTime? PublishReplacing(string staged, string path, string? expectedETag)
     {
         using (LockKey(path))
         {
@@ -195,7 +208,7 @@ public sealed class LocalObjectStore : IObjectStore
                 return null;
             }
 
-            var stamp = Stamp(handle, current.Exists ? current.LastWriteTimeUtc : DateTime.MinValue);
+            var stamp = Stamp(staged, current.Exists ? current.LastWriteTimeUtc : DateTime.MinValue);
             File.Move(staged, path, overwrite: true);
             return stamp;
         }

@@ -11,6 +11,12 @@ namespace IceGate.Lakehouse.Storage;
 /// back first: if it holds this write's bytes, the write happened; if it still satisfies the
 /// condition, the write is sent again; otherwise it lost. A precondition failure that follows an
 /// unknown outcome is checked the same way, since the earlier attempt may be what now stands there.
+/// <para>
+/// Callers of conditional writes must therefore make each attempt's content unique (a commit id,
+/// a writer nonce): two writers putting identical bytes cannot be told apart by anyone, and the
+/// loser would be told it won. This is not hypothetical: Ceph RGW answers every lost
+/// compare-and-swap race with a 500, so every such race is settled by reading back.
+/// </para>
 /// </remarks>
 public sealed class RetryingObjectStore(IObjectStore inner, RetryPolicy? policy = null) : IObjectStore
 {

@@ -1,0 +1,31 @@
+using IceGate.Lakehouse.Storage;
+
+namespace IceGate.Server;
+
+internal static class HealthEndpoint
+{
+    /// <summary>
+    /// <c>GET /health</c>: 200 when the object store answers (a HEAD of a key that need not exist),
+    /// 503 when it does not, since without the store IceGate can neither acknowledge nor answer.
+    /// </summary>
+    public static void MapHealth(this WebApplication app, string version) =>
+        app.MapGet("/health", async (StoreComposition store, ILoggerFactory loggers, CancellationToken cancellationToken) =>
+        {
+            try
+            {
+                await store.Store.HeadAsync("health/probe", cancellationToken).ConfigureAwait(false);
+                return Results.Json(new HealthReport("ok", version, store.Description), HealthJson.Default.HealthReport);
+            }
+            catch (ObjectStoreException e)
+            {
+                Log.StoreUnreachable(loggers.CreateLogger("IceGate.Health"), e);
+                return Results.Json(new HealthReport("store unreachable", version, store.Description), HealthJson.Default.HealthReport, statusCode: StatusCodes.Status503ServiceUnavailable);
+            }
+        });
+}
+
+internal sealed record HealthReport(string Status, string Version, string Store);
+
+[System.Text.Json.Serialization.JsonSerializable(typeof(HealthReport))]
+[System.Text.Json.Serialization.JsonSourceGenerationOptions(PropertyNamingPolicy = System.Text.Json.Serialization.JsonKnownNamingPolicy.CamelCase)]
+internal sealed partial class HealthJson : System.Text.Json.Serialization.JsonSerializerContext;

@@ -1,0 +1,33 @@
+using IceGate.Lakehouse.Storage;
+
+namespace IceGate.Server;
+
+/// <summary>
+/// The service's configuration: a JSON file (<c>--config</c>), then <c>ICEGATE_</c> environment
+/// variables (<c>ICEGATE_STORE__KIND=s3</c>), then command-line flags (<c>--Store:Kind=s3</c>), each
+/// overriding the one before.
+/// </summary>
+public sealed class IceGateOptions
+{
+    /// <summary>Where the embedded local store keeps its files.</summary>
+    public string DataDirectory { get; set; } = "data";
+
+    /// <summary>The object store.</summary>
+    public StoreOptions Store { get; set; } = new();
+
+    /// <summary>The HTTP listener for the query API, Loki API, Iceberg REST catalog and health.</summary>
+    public string QueryUrl { get; set; } = "http://0.0.0.0:3100";
+}
+
+/// <summary>Which object store holds all state.</summary>
+public sealed class StoreOptions
+{
+    /// <summary><c>local</c> (the default: a directory, <see cref="IceGateOptions.DataDirectory"/>) or <c>s3</c>.</summary>
+    public string Kind { get; set; } = "local";
+
+    /// <summary>The S3 connection, when <see cref="Kind"/> is <c>s3</c>.</summary>
+    public S3ObjectStoreOptions S3 { get; set; } = new();
+
+    /// <summary>How failed store requests are retried.</summary>
+    public RetryPolicy Retry { get; set; } = new();
+}

@@ -1,0 +1,27 @@
+using IceGate.Lakehouse.Storage;
+
+namespace IceGate.Server;
+
+/// <summary>The store as every component uses it: retries above, request accounting below them.</summary>
+internal sealed class StoreComposition(IObjectStore store, MeteredObjectStore metered, string description) : IDisposable
+{
+    public IObjectStore Store { get; } = store;
+
+    public MeteredObjectStore Metered { get; } = metered;
+
+    public string Description { get; } = description;
+
+    public static StoreComposition Create(IceGateOptions options)
+    {
+        var (raw, description) = options.Store.Kind.ToUpperInvariant() switch
+        {
+            "LOCAL" => ((IObjectStore)new LocalObjectStore(options.DataDirectory), $"local directory {Path.GetFullPath(options.DataDirectory)}"),
+            "S3" => (new S3ObjectStore(options.Store.S3), $"s3 bucket {options.Store.S3.Bucket} at {options.Store.S3.Endpoint ?? options.Store.S3.Region}"),
+            _ => throw new InvalidOperationException($"Store:Kind must be 'local' or 's3', not '{options.Store.Kind}'."),
+        };
+        var metered = new MeteredObjectStore(raw);
+        return new StoreComposition(new RetryingObjectStore(metered, options.Store.Retry), metered, description);
+    }
+
+    public void Dispose() => (Store as IDisposable)?.Dispose();
+}
