@@ -1,44 +1,76 @@
 using System.Reflection;
 using IceGate.Server;
 
+const string Usage = """
+    usage: icegate serve [--config <file.json>] [--DataDirectory=<dir>] [--QueryUrl=<url>] [--Store:Kind=local|s3] ...
+
+    Runs IceGate. With no configuration, state lives under ./data and the query API listens on :3100.
+    Settings come from the JSON file, then ICEGATE_-prefixed environment variables
+    (ICEGATE_STORE__KIND=s3), then flags.
+    """;
+
 if (args is not ["serve", ..])
 {
-    Console.Error.WriteLine("""
-        usage: icegate serve [--config <file.json>] [--DataDirectory=<dir>] [--QueryUrl=<url>] [--Store:Kind=local|s3] ...
-
-        Runs IceGate. With no configuration, state lives under ./data and the query API listens on :3100.
-        Settings come from the JSON file, then ICEGATE_-prefixed environment variables
-        (ICEGATE_STORE__KIND=s3), then flags.
-        """);
+    Console.Error.WriteLine(Usage);
     return 2;
 }
 
 var flags = args[1..].ToList();
-var builder = WebApplication.CreateSlimBuilder();
+string? configFile = null;
 if (flags.IndexOf("--config") is var at and >= 0)
 {
-    if (at + 1 >= flags.Count)
+    if (at + 1 >= flags.Count || flags[at + 1].StartsWith("--", StringComparison.Ordinal))
     {
-        Console.Error.WriteLine("--config needs a file.");
+        Console.Error.WriteLine($"icegate: --config needs a file.\n\n{Usage}");
         return 2;
     }
 
-    builder.Configuration.AddJsonFile(Path.GetFullPath(flags[at + 1]), optional: false);
+    configFile = Path.GetFullPath(flags[at + 1]);
     flags.RemoveRange(at, 2);
 }
 
-builder.Configuration.AddEnvironmentVariables("ICEGATE_").AddCommandLine([.. flags]);
-builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
-var options = builder.Configuration.Get<IceGateOptions>() ?? new IceGateOptions();
-builder.WebHost.UseUrls(options.QueryUrl);
-builder.Services.AddSingleton(options);
-builder.Services.AddSingleton(_ => StoreComposition.Create(options));
+WebApplication app;
+try
+{
+    app = Startup.Build(configFile, [.. flags]);
+}
+catch (Exception e) when (e is InvalidOperationException or IOException or InvalidDataException or FormatException)
+{
+    // Configuration mistakes are the operator's to fix: say what is wrong, without a stack trace.
+    Console.Error.WriteLine($"icegate: {e.Message}");
+    return 1;
+}
 
-var app = builder.Build();
-var version = typeof(IceGateOptions).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "dev";
-app.MapHealth(version);
-
-var store = app.Services.GetRequiredService<StoreComposition>();
-app.Lifetime.ApplicationStarted.Register(() => Log.Started(app.Logger, version, string.Join(", ", app.Urls), store.Description));
 await app.RunAsync();
 return 0;
+
+internal static class Startup
+{
+    public static WebApplication Build(string? configFile, string[] flags)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        if (configFile is not null)
+        {
+            if (!File.Exists(configFile))
+            {
+                throw new FileNotFoundException($"The configuration file '{configFile}' does not exist.");
+            }
+
+            builder.Configuration.AddJsonFile(configFile, optional: false);
+        }
+
+        builder.Configuration.AddEnvironmentVariables("ICEGATE_").AddCommandLine(flags);
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        var options = builder.Configuration.Get<IceGateOptions>() ?? new IceGateOptions();
+        var store = StoreComposition.Create(options);
+        builder.WebHost.UseUrls(options.QueryUrl);
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(store);
+
+        var app = builder.Build();
+        var version = typeof(IceGateOptions).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "dev";
+        app.MapHealth(version);
+        app.Lifetime.ApplicationStarted.Register(() => Log.Started(app.Logger, version, string.Join(", ", app.Urls), store.Description));
+        return app;
+    }
+}

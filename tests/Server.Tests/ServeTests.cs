@@ -1,0 +1,113 @@
+using System.Net;
+using System.Text.Json;
+
+namespace IceGate.Server.Tests;
+
+public sealed class ServeTests : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("icegate-serve-").FullName;
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    [Fact]
+    public async Task Serve_with_no_configuration_answers_health_and_keeps_state_under_data()
+    {
+        await using var icegate = IceGateProcess.Start(_directory, arguments: "serve");
+        await icegate.WaitUntilHealthyAsync(TestContext.Current.CancellationToken);
+
+        using var client = new HttpClient();
+        using var health = JsonDocument.Parse(await client.GetStringAsync(new Uri(icegate.QueryUrl, "/health"), TestContext.Current.CancellationToken));
+        Assert.Equal("ok", health.RootElement.GetProperty("status").GetString());
+        Assert.Contains(Path.Combine(_directory, "data"), health.RootElement.GetProperty("store").GetString(), StringComparison.Ordinal);
+        Assert.True(Directory.Exists(Path.Combine(_directory, "data", "objects")));
+    }
+
+    [Fact]
+    public async Task Health_is_503_when_the_object_store_cannot_be_reached()
+    {
+        var environment = new Dictionary<string, string>
+        {
+            ["ICEGATE_STORE__KIND"] = "s3",
+            ["ICEGATE_STORE__S3__ENDPOINT"] = "http://127.0.0.1:1",
+            ["ICEGATE_STORE__S3__BUCKET"] = "nowhere",
+            ["ICEGATE_STORE__S3__ACCESSKEY"] = "x",
+            ["ICEGATE_STORE__S3__SECRETKEY"] = "y",
+            ["ICEGATE_STORE__RETRY__MAXATTEMPTS"] = "1",
+        };
+        await using var icegate = IceGateProcess.Start(_directory, environment, "serve");
+        using var client = new HttpClient();
+        HttpResponseMessage? response = null;
+        for (var i = 0; i < 100 && response is null; i++)
+        {
+            try
+            {
+                response = await client.GetAsync(new Uri(icegate.QueryUrl, "/health"), TestContext.Current.CancellationToken);
+            }
+            catch (HttpRequestException)
+            {
+                await Task.Delay(100, TestContext.Current.CancellationToken);
+            }
+        }
+
+        Assert.NotNull(response);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Contains("store unreachable", await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), StringComparison.Ordinal);
+        response.Dispose();
+    }
+
+    [Fact]
+    public async Task Serve_uses_the_real_s3_server_when_configured_for_it()
+    {
+        var endpoint = Environment.GetEnvironmentVariable("S3_ENDPOINT");
+        if (string.IsNullOrEmpty(endpoint))
+        {
+            Assert.SkipWhen(!string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase), "No S3 endpoint configured (S3_ENDPOINT).");
+            Assert.Fail("CI=true requires an S3 endpoint (S3_ENDPOINT).");
+        }
+
+        var environment = new Dictionary<string, string>
+        {
+            ["ICEGATE_STORE__KIND"] = "s3",
+            ["ICEGATE_STORE__S3__ENDPOINT"] = endpoint,
+            ["ICEGATE_STORE__S3__BUCKET"] = Environment.GetEnvironmentVariable("S3_BUCKET")!,
+            ["ICEGATE_STORE__S3__ACCESSKEY"] = Environment.GetEnvironmentVariable("S3_ACCESS_KEY")!,
+            ["ICEGATE_STORE__S3__SECRETKEY"] = Environment.GetEnvironmentVariable("S3_SECRET_KEY")!,
+        };
+        await using var icegate = IceGateProcess.Start(_directory, environment, "serve");
+        await icegate.WaitUntilHealthyAsync(TestContext.Current.CancellationToken);
+        Assert.Contains("state in s3 bucket", icegate.Output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData]
+    [InlineData("frobnicate")]
+    [InlineData("serve", "--config")]
+    public async Task Unknown_commands_and_incomplete_flags_exit_with_usage(params string[] arguments)
+    {
+        await using var icegate = IceGateProcess.Start(_directory, arguments: arguments);
+        Assert.Equal(2, await icegate.WaitForExitAsync(TestContext.Current.CancellationToken));
+    }
+
+    [Theory]
+    [InlineData("floppy", "--Store:Kind=floppy")]
+    [InlineData("does-not-exist.json", "--config", "does-not-exist.json")]
+    [InlineData("bad.json", "--config", "bad.json")]
+    public async Task Configuration_mistakes_stop_startup_with_a_message_naming_them(string named, params string[] flags)
+    {
+        await File.WriteAllTextAsync(Path.Combine(_directory, "bad.json"), "{ not json", TestContext.Current.CancellationToken);
+        await using var icegate = IceGateProcess.Start(_directory, arguments: ["serve", .. flags]);
+        Assert.Equal(1, await icegate.WaitForExitAsync(TestContext.Current.CancellationToken));
+        Assert.Contains(named, icegate.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", icegate.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_configuration_file_sets_the_data_directory()
+    {
+        var config = Path.Combine(_directory, "icegate.config.json");
+        await File.WriteAllTextAsync(config, """{ "DataDirectory": "elsewhere" }""", TestContext.Current.CancellationToken);
+        await using var icegate = IceGateProcess.Start(_directory, arguments: ["serve", "--config", config]);
+        await icegate.WaitUntilHealthyAsync(TestContext.Current.CancellationToken);
+        Assert.True(Directory.Exists(Path.Combine(_directory, "elsewhere", "objects")));
+    }
+}
