@@ -21,9 +21,17 @@ internal static class HealthEndpoint
                 Log.StoreUnreachable(loggers.CreateLogger("IceGate.Health"), e);
                 return Results.Json(new HealthReport("store unreachable", version, store.Description), HealthJson.Default.HealthReport, statusCode: StatusCodes.Status503ServiceUnavailable);
             }
-        });
+        })
+        .WithName("health")
+        .WithSummary("Whether IceGate can reach its object store.")
+        .Produces<HealthReport>(StatusCodes.Status200OK)
+        .Produces<HealthReport>(StatusCodes.Status503ServiceUnavailable);
 }
 
+/// <summary>The answer of <c>/health</c>.</summary>
+/// <param name="Status"><c>ok</c>, or what is wrong.</param>
+/// <param name="Version">The running build.</param>
+/// <param name="Store">Where IceGate keeps its state.</param>
 internal sealed record HealthReport(string Status, string Version, string Store);
 
 [System.Text.Json.Serialization.JsonSerializable(typeof(HealthReport))]

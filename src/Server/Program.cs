@@ -66,10 +66,12 @@ internal static class Startup
         builder.WebHost.UseUrls(options.QueryUrl);
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(store);
+        builder.Services.AddOpenApi(OpenApiDocument.Name, OpenApiDocument.Configure);
 
         var app = builder.Build();
         var version = typeof(IceGateOptions).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "dev";
         app.MapHealth(version);
+        app.MapOpenApi(OpenApiDocument.Route);
         app.Lifetime.ApplicationStarted.Register(() => Log.Started(app.Logger, version, string.Join(", ", app.Urls), store.Description));
         return app;
     }
