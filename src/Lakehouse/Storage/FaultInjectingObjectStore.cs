@@ -36,6 +36,9 @@ public sealed class FaultInjectingObjectStore(IObjectStore inner, FaultPlan plan
     public long InjectedLostResponses => Interlocked.Read(ref _lostResponses);
 
     /// <inheritdoc />
+    public string Location => inner.Location;
+
+    /// <inheritdoc />
     public ValueTask<ObjectData?> GetAsync(string key, ByteRange? range = null, CancellationToken cancellationToken = default) =>
         InjectAsync(ObjectStoreOperation.Get, key, () => inner.GetAsync(key, range, cancellationToken), cancellationToken);
 

@@ -13,6 +13,12 @@ namespace IceGate.Lakehouse.Storage;
 /// </remarks>
 public interface IObjectStore
 {
+    /// <summary>
+    /// The URI under which the keys live (<c>file:///…/objects</c>, <c>s3://bucket/prefix</c>), without
+    /// a trailing slash: key <c>k</c> is at <c>Location/k</c>. Iceberg metadata records such URIs.
+    /// </summary>
+    string Location { get; }
+
     /// <summary>Reads an object, or the part <paramref name="range"/> selects; <c>null</c> if it does not exist.</summary>
     ValueTask<ObjectData?> GetAsync(string key, ByteRange? range = null, CancellationToken cancellationToken = default);
 

@@ -42,6 +42,9 @@ public sealed class LocalObjectStore : IObjectStore
     public string RootDirectory { get; }
 
     /// <inheritdoc />
+    public string Location => new Uri(_objects).AbsoluteUri;
+
+    /// <inheritdoc />
     public async ValueTask<ObjectData?> GetAsync(string key, ByteRange? range = null, CancellationToken cancellationToken = default)
     {
         var path = PathOf(key);

@@ -23,6 +23,9 @@ public sealed class MeteredObjectStore(IObjectStore inner) : IObjectStore
             Read(operation, RequestsField), Read(operation, FailuresField), Read(operation, PreconditionField), Read(operation, ReadField), Read(operation, WrittenField))));
 
     /// <inheritdoc />
+    public string Location => inner.Location;
+
+    /// <inheritdoc />
     public async ValueTask<ObjectData?> GetAsync(string key, ByteRange? range = null, CancellationToken cancellationToken = default)
     {
         var data = await MeterAsync(ObjectStoreOperation.Get, () => inner.GetAsync(key, range, cancellationToken)).ConfigureAwait(false);

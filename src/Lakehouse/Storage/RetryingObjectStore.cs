@@ -23,6 +23,9 @@ public sealed class RetryingObjectStore(IObjectStore inner, RetryPolicy? policy 
     private readonly RetryPolicy _policy = policy ?? new RetryPolicy();
 
     /// <inheritdoc />
+    public string Location => inner.Location;
+
+    /// <inheritdoc />
     public ValueTask<ObjectData?> GetAsync(string key, ByteRange? range = null, CancellationToken cancellationToken = default) =>
         RetryAsync(() => inner.GetAsync(key, range, cancellationToken), cancellationToken);
 

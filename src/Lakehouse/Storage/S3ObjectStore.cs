@@ -57,6 +57,9 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
     }
 
     /// <inheritdoc />
+    public string Location => $"s3://{_bucket}/{_prefix}".TrimEnd('/');
+
+    /// <inheritdoc />
     public async ValueTask<ObjectData?> GetAsync(string key, ByteRange? range = null, CancellationToken cancellationToken = default)
     {
         var request = new GetObjectRequest { BucketName = _bucket, Key = FullKey(key) };

@@ -1,0 +1,126 @@
+using IceGate.Lakehouse.DuckDB;
+using IceGate.Lakehouse.Iceberg;
+
+namespace IceGate.Lakehouse.Tests.Iceberg;
+
+public sealed class ParquetDataFileWriterTests : IDisposable
+{
+    private static readonly TableMetadata s_logs = TableMetadata.Create("file:///lake/logs", TableSchemas.Logs.Schema, TableSchemas.Logs.Spec, TableSchemas.Logs.SortOrder);
+
+    private readonly string _directory = Directory.CreateTempSubdirectory("icegate-parquet-").FullName;
+    private readonly DuckDBConnection _connection = new();
+
+    public ParquetDataFileWriterTests() => _connection.Open();
+
+    public void Dispose()
+    {
+        _connection.Dispose();
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    /// <summary>Rows of the logs table for one tenant and day, as SQL over range(n).</summary>
+    public static string LogRows(string tenant, DateOnly day, int rows, int seed = 0) => $$"""
+        (SELECT '{{tenant}}' AS tenant_id,
+                ['checkout', 'cart', 'search'][1 + ((i + {{seed}}) % 3)::INTEGER] AS service_name,
+                TIMESTAMP '{{day:yyyy-MM-dd}}' + to_microseconds(((i * 7919 + {{seed}}) % 86400000000)::BIGINT) AS timestamp,
+                NULL::TIMESTAMP AS observed_timestamp,
+                TIMESTAMP '{{day:yyyy-MM-dd}}' AS ingested_timestamp,
+                md5((i + {{seed}})::VARCHAR) AS trace_id,
+                substr(md5((i + {{seed}})::VARCHAR), 1, 16) AS span_id,
+                CASE WHEN i % 10 = 0 THEN 17 ELSE 9 END AS severity_number,
+                CASE WHEN i % 10 = 0 THEN 'ERROR' ELSE 'INFO' END AS severity_text,
+                'request ' || (i + {{seed}}) || ' handled in ' || (i % 500) || ' ms' AS body,
+                MAP {'service.name': 'checkout', 'host.name': 'node-' || (i % 4)} AS resource_attributes,
+                'io.opentelemetry' AS scope_name,
+                '1.0' AS scope_version,
+                MAP {}::MAP(VARCHAR, VARCHAR) AS scope_attributes,
+                MAP {'http.status_code': (200 + (i % 3) * 100)::VARCHAR} AS log_attributes,
+                0 AS flags
+         FROM range({{rows}}) t(i))
+        """;
+
+    [Fact]
+    public void A_data_file_carries_its_partition_exact_statistics_and_field_ids_and_duckdb_reads_it_back()
+    {
+        var path = Path.Combine(_directory, "part.parquet");
+        var file = ParquetDataFileWriter.Write(_connection, s_logs, LogRows("acme", new DateOnly(2024, 1, 2), 5000), path, "file:///lake/logs/data/part.parquet")!;
+
+        Assert.Equal(["acme", 19724], file.Partition);
+        Assert.Equal(5000, file.RecordCount);
+        Assert.Equal(new FileInfo(path).Length, file.FileSizeInBytes);
+        Assert.Equal("acme", SingleValue.Decode(PrimitiveType.String, file.LowerBounds[1]));
+        Assert.Equal("cart", SingleValue.Decode(PrimitiveType.String, file.LowerBounds[2]));
+        Assert.Equal("search", SingleValue.Decode(PrimitiveType.String, file.UpperBounds[2]));
+        var dayStart = (new DateTime(2024, 1, 2).Ticks - DateTime.UnixEpoch.Ticks) / 10;
+        Assert.InRange((long)SingleValue.Decode(PrimitiveType.Timestamp, file.LowerBounds[3]), dayStart, dayStart + 86_400_000_000L);
+        Assert.Equal(5000, file.NullValueCounts[4]);
+        Assert.False(file.LowerBounds.ContainsKey(4));
+        Assert.Equal(0, file.NullValueCounts[10]);
+        Assert.True(file.ColumnSizes[11] > 0, "map columns have sizes too");
+        Assert.Equal(1, file.SortOrderId);
+
+        // Body bounds are truncated to 16 code points, as Iceberg's default metrics do.
+        Assert.Equal(16, ((string)SingleValue.Decode(PrimitiveType.String, file.LowerBounds[10])).Length);
+
+        var ids = new List<(string, int)>();
+        using (var schema = new DuckDBCommand($"SELECT name, field_id FROM parquet_schema('{path}') WHERE field_id IS NOT NULL", _connection).ExecuteReader())
+        {
+            while (schema.Read())
+            {
+                ids.Add((schema.GetString(0), schema.GetInt32(1)));
+            }
+        }
+
+        Assert.Contains(("tenant_id", 1), ids);
+        Assert.Contains(("timestamp", 3), ids);
+        Assert.Contains(("resource_attributes", 11), ids);
+        Assert.Contains(("key", 12), ids);
+        Assert.Contains(("value", 13), ids);
+        Assert.Contains(("log_attributes", 19), ids);
+        Assert.Contains(("flags", 22), ids);
+
+        using var rows = new DuckDBCommand($"SELECT count(*), count(DISTINCT trace_id), min(service_name), sum(CASE WHEN resource_attributes['host.name'] = 'node-1' THEN 1 ELSE 0 END) FROM read_parquet('{path}')", _connection).ExecuteReader();
+        Assert.True(rows.Read());
+        Assert.Equal(5000L, rows.GetInt64(0));
+        Assert.Equal(5000L, rows.GetInt64(1));
+        Assert.Equal("cart", rows.GetString(2));
+        Assert.Equal(1250L, rows.GetInt64(3));
+    }
+
+    [Fact]
+    public void Rows_are_sorted_by_the_tables_sort_order()
+    {
+        var path = Path.Combine(_directory, "sorted.parquet");
+        ParquetDataFileWriter.Write(_connection, s_logs, LogRows("acme", new DateOnly(2024, 1, 2), 3000), path, "file:///x.parquet");
+        using var reader = new DuckDBCommand($"SELECT service_name, timestamp FROM read_parquet('{path}')", _connection).ExecuteReader();
+        (string Service, DateTime Time)? previous = null;
+        while (reader.Read())
+        {
+            var current = (reader.GetString(0), reader.GetDateTime(1));
+            if (previous is { } p)
+            {
+                Assert.True(string.CompareOrdinal(p.Service, current.Item1) < 0 || (p.Service == current.Item1 && p.Time <= current.Item2), $"{p} came before {current}");
+            }
+
+            previous = current;
+        }
+    }
+
+    [Fact]
+    public void Rows_of_two_days_or_two_tenants_are_refused()
+    {
+        var twoDays = $"(SELECT * FROM {LogRows("acme", new DateOnly(2024, 1, 2), 10)} UNION ALL SELECT * FROM {LogRows("acme", new DateOnly(2024, 1, 3), 10)})";
+        Assert.Throws<ArgumentException>(() => ParquetDataFileWriter.Write(_connection, s_logs, twoDays, Path.Combine(_directory, "a.parquet"), "file:///a.parquet"));
+        var twoTenants = $"(SELECT * FROM {LogRows("acme", new DateOnly(2024, 1, 2), 10)} UNION ALL SELECT * FROM {LogRows("globex", new DateOnly(2024, 1, 2), 10)})";
+        Assert.Throws<ArgumentException>(() => ParquetDataFileWriter.Write(_connection, s_logs, twoTenants, Path.Combine(_directory, "b.parquet"), "file:///b.parquet"));
+        Assert.Null(ParquetDataFileWriter.Write(_connection, s_logs, LogRows("acme", new DateOnly(2024, 1, 2), 0), Path.Combine(_directory, "c.parquet"), "file:///c.parquet"));
+    }
+
+    [Theory]
+    [InlineData("short", false, "short")]
+    [InlineData("abcdefghijklmnopqrstuvwxyz", false, "abcdefghijklmnop")]
+    [InlineData("abcdefghijklmnopqrstuvwxyz", true, "abcdefghijklmnoq")]
+    [InlineData("ääääääääääääääääzz", true, "äääääääääääääääå")]
+    public void String_bounds_truncate_to_sixteen_code_points(string value, bool upper, string expected) =>
+        Assert.Equal(expected, ParquetDataFileWriter.TruncateString(value, upper));
+}
