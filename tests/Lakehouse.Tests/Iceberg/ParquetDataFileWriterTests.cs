@@ -1,5 +1,6 @@
 using IceGate.Lakehouse.DuckDB;
 using IceGate.Lakehouse.Iceberg;
+using IceGate.Tests;
 
 namespace IceGate.Lakehouse.Tests.Iceberg;
 
@@ -18,32 +19,11 @@ public sealed class ParquetDataFileWriterTests : IDisposable
         Directory.Delete(_directory, recursive: true);
     }
 
-    /// <summary>Rows of the logs table for one tenant and day, as SQL over range(n).</summary>
-    public static string LogRows(string tenant, DateOnly day, int rows, int seed = 0) => $$"""
-        (SELECT '{{tenant}}' AS tenant_id,
-                ['checkout', 'cart', 'search'][1 + ((i + {{seed}}) % 3)::INTEGER] AS service_name,
-                TIMESTAMP '{{day:yyyy-MM-dd}}' + to_microseconds(((i * 7919 + {{seed}}) % 86400000000)::BIGINT) AS timestamp,
-                NULL::TIMESTAMP AS observed_timestamp,
-                TIMESTAMP '{{day:yyyy-MM-dd}}' AS ingested_timestamp,
-                md5((i + {{seed}})::VARCHAR) AS trace_id,
-                substr(md5((i + {{seed}})::VARCHAR), 1, 16) AS span_id,
-                CASE WHEN i % 10 = 0 THEN 17 ELSE 9 END AS severity_number,
-                CASE WHEN i % 10 = 0 THEN 'ERROR' ELSE 'INFO' END AS severity_text,
-                'request ' || (i + {{seed}}) || ' handled in ' || (i % 500) || ' ms' AS body,
-                MAP {'service.name': 'checkout', 'host.name': 'node-' || (i % 4)} AS resource_attributes,
-                'io.opentelemetry' AS scope_name,
-                '1.0' AS scope_version,
-                MAP {}::MAP(VARCHAR, VARCHAR) AS scope_attributes,
-                MAP {'http.status_code': (200 + (i % 3) * 100)::VARCHAR} AS log_attributes,
-                0 AS flags
-         FROM range({{rows}}) t(i))
-        """;
-
     [Fact]
     public void A_data_file_carries_its_partition_exact_statistics_and_field_ids_and_duckdb_reads_it_back()
     {
         var path = Path.Combine(_directory, "part.parquet");
-        var file = ParquetDataFileWriter.Write(_connection, s_logs, LogRows("acme", new DateOnly(2024, 1, 2), 5000), path, "file:///lake/logs/data/part.parquet")!;
+        var file = ParquetDataFileWriter.Write(_connection, s_logs, SampleRows.Logs("acme", new DateOnly(2024, 1, 2), 5000), path, "file:///lake/logs/data/part.parquet")!;
 
         Assert.Equal(["acme", 19724], file.Partition);
         Assert.Equal(5000, file.RecordCount);
@@ -91,7 +71,7 @@ public sealed class ParquetDataFileWriterTests : IDisposable
     public void Rows_are_sorted_by_the_tables_sort_order()
     {
         var path = Path.Combine(_directory, "sorted.parquet");
-        ParquetDataFileWriter.Write(_connection, s_logs, LogRows("acme", new DateOnly(2024, 1, 2), 3000), path, "file:///x.parquet");
+        ParquetDataFileWriter.Write(_connection, s_logs, SampleRows.Logs("acme", new DateOnly(2024, 1, 2), 3000), path, "file:///x.parquet");
         using var reader = new DuckDBCommand($"SELECT service_name, timestamp FROM read_parquet('{path}')", _connection).ExecuteReader();
         (string Service, DateTime Time)? previous = null;
         while (reader.Read())
@@ -109,11 +89,11 @@ public sealed class ParquetDataFileWriterTests : IDisposable
     [Fact]
     public void Rows_of_two_days_or_two_tenants_are_refused()
     {
-        var twoDays = $"(SELECT * FROM {LogRows("acme", new DateOnly(2024, 1, 2), 10)} UNION ALL SELECT * FROM {LogRows("acme", new DateOnly(2024, 1, 3), 10)})";
+        var twoDays = $"(SELECT * FROM {SampleRows.Logs("acme", new DateOnly(2024, 1, 2), 10)} UNION ALL SELECT * FROM {SampleRows.Logs("acme", new DateOnly(2024, 1, 3), 10)})";
         Assert.Throws<ArgumentException>(() => ParquetDataFileWriter.Write(_connection, s_logs, twoDays, Path.Combine(_directory, "a.parquet"), "file:///a.parquet"));
-        var twoTenants = $"(SELECT * FROM {LogRows("acme", new DateOnly(2024, 1, 2), 10)} UNION ALL SELECT * FROM {LogRows("globex", new DateOnly(2024, 1, 2), 10)})";
+        var twoTenants = $"(SELECT * FROM {SampleRows.Logs("acme", new DateOnly(2024, 1, 2), 10)} UNION ALL SELECT * FROM {SampleRows.Logs("globex", new DateOnly(2024, 1, 2), 10)})";
         Assert.Throws<ArgumentException>(() => ParquetDataFileWriter.Write(_connection, s_logs, twoTenants, Path.Combine(_directory, "b.parquet"), "file:///b.parquet"));
-        Assert.Null(ParquetDataFileWriter.Write(_connection, s_logs, LogRows("acme", new DateOnly(2024, 1, 2), 0), Path.Combine(_directory, "c.parquet"), "file:///c.parquet"));
+        Assert.Null(ParquetDataFileWriter.Write(_connection, s_logs, SampleRows.Logs("acme", new DateOnly(2024, 1, 2), 0), Path.Combine(_directory, "c.parquet"), "file:///c.parquet"));
     }
 
     [Theory]

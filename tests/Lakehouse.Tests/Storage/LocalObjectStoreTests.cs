@@ -19,7 +19,7 @@ public sealed class LocalObjectStoreTests : ObjectStoreContract, IDisposable
     public async Task Two_processes_racing_create_only_writes_each_win_disjoint_rounds_covering_all()
     {
         const int rounds = 300;
-        var winners = await RunContendersAsync(writer => ["create-race", _root, "race/", rounds.ToString(CultureInfo.InvariantCulture), $"process {writer}"]);
+        var winners = await RunContendersAsync(writer => ["create-race", $"local:{_root}", StartFile, "race/", rounds.ToString(CultureInfo.InvariantCulture), $"process {writer}"]);
 
         var first = winners[0].Select(int.Parse).ToHashSet();
         var second = winners[1].Select(int.Parse).ToHashSet();
@@ -37,7 +37,7 @@ public sealed class LocalObjectStoreTests : ObjectStoreContract, IDisposable
     {
         var store = new LocalObjectStore(_root);
         await store.PutAsync("counter", CasCounter.Initial, cancellationToken: TestContext.Current.CancellationToken);
-        await RunContendersAsync(_ => ["cas", _root, "counter", "250"]);
+        await RunContendersAsync(_ => ["cas", $"local:{_root}", StartFile, "counter", "250"]);
         Assert.Equal((500, 500), await CasCounter.ReadAsync(store, "counter", TestContext.Current.CancellationToken));
     }
 
@@ -51,9 +51,11 @@ public sealed class LocalObjectStoreTests : ObjectStoreContract, IDisposable
         Assert.Equal("durable", Encoding.UTF8.GetString((await reopened.GetAsync("a/b/c.bin", cancellationToken: TestContext.Current.CancellationToken))!.Content.Span));
     }
 
+    private string StartFile => Path.Combine(_root, "start");
+
     private async Task<List<string>[]> RunContendersAsync(Func<int, string[]> arguments)
     {
-        var contender = Path.Combine(AppContext.BaseDirectory, "IceGate.StoreContender.dll");
+        var contender = Path.Combine(AppContext.BaseDirectory, "IceGate.Contender.dll");
         var processes = Enumerable.Range(0, 2).Select(writer =>
         {
             var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
@@ -68,7 +70,7 @@ public sealed class LocalObjectStoreTests : ObjectStoreContract, IDisposable
 
         // Both processes are running (and polling for this file) before either writes.
         await Task.Delay(500, TestContext.Current.CancellationToken);
-        await File.WriteAllTextAsync(Path.Combine(_root, "start"), "go", TestContext.Current.CancellationToken);
+        await File.WriteAllTextAsync(StartFile, "go", TestContext.Current.CancellationToken);
 
         var outputs = new List<string>[processes.Length];
         for (var i = 0; i < processes.Length; i++)

@@ -1,4 +1,5 @@
 using IceGate.Lakehouse.Storage;
+using IceGate.Tests;
 
 namespace IceGate.Lakehouse.Tests.Storage;
 
