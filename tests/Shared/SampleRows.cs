@@ -7,7 +7,7 @@ internal static class SampleRows
     public static string Logs(string tenant, DateOnly day, int rows, int seed = 0) => $$"""
         (SELECT '{{tenant}}' AS tenant_id,
                 ['checkout', 'cart', 'search'][1 + ((i + {{seed}}) % 3)::INTEGER] AS service_name,
-                TIMESTAMP '{{day:yyyy-MM-dd}}' + to_microseconds(((i * 7919 + {{seed}}) % 86400000000)::BIGINT) AS timestamp,
+                TIMESTAMP '{{day:yyyy-MM-dd}}' + to_microseconds(((i * 215999999 + {{seed}}) % 86400000000)::BIGINT) AS timestamp,
                 NULL::TIMESTAMP AS observed_timestamp,
                 TIMESTAMP '{{day:yyyy-MM-dd}}' AS ingested_timestamp,
                 md5((i + {{seed}})::VARCHAR) AS trace_id,
