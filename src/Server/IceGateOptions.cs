@@ -17,6 +17,19 @@ public sealed class IceGateOptions
 
     /// <summary>The HTTP listener for the query API, Loki API, Iceberg REST catalog and health.</summary>
     public string QueryUrl { get; set; } = "http://0.0.0.0:3100";
+
+    /// <summary>The Iceberg catalog.</summary>
+    public CatalogOptions Catalog { get; set; } = new();
+}
+
+/// <summary>The Iceberg catalog's settings.</summary>
+public sealed class CatalogOptions
+{
+    /// <summary>The namespace holding the logs, spans and metrics tables.</summary>
+    public string Namespace { get; set; } = "icegate";
+
+    /// <summary>If set, the Iceberg REST catalog requires <c>Authorization: Bearer &lt;token&gt;</c>.</summary>
+    public string? Token { get; set; }
 }
 
 /// <summary>Which object store holds all state.</summary>

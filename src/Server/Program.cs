@@ -1,4 +1,5 @@
 using System.Reflection;
+using IceGate.Catalog;
 using IceGate.Server;
 
 const string Usage = """
@@ -66,13 +67,41 @@ internal static class Startup
         builder.WebHost.UseUrls(options.QueryUrl);
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(store);
+        var catalog = new IcebergCatalog(store.Store);
+        builder.Services.AddSingleton(catalog);
+        builder.Services.AddHostedService<CatalogBootstrap>();
         builder.Services.AddOpenApi(OpenApiDocument.Name, OpenApiDocument.Configure);
 
         var app = builder.Build();
         var version = typeof(IceGateOptions).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "dev";
         app.MapHealth(version);
+        app.MapIcebergRestCatalog(catalog, new RestCatalogOptions { Token = options.Catalog.Token, FileIOConfig = FileIOConfig(options) });
         app.MapOpenApi(OpenApiDocument.Route);
         app.Lifetime.ApplicationStarted.Register(() => Log.Started(app.Logger, version, string.Join(", ", app.Urls), store.Description));
         return app;
+    }
+
+    /// <summary>What engines reading the tables through the REST catalog need to reach the files.</summary>
+    private static Dictionary<string, string> FileIOConfig(IceGateOptions options)
+    {
+        if (!options.Store.Kind.Equals("s3", StringComparison.OrdinalIgnoreCase))
+        {
+            return [];
+        }
+
+        var s3 = options.Store.S3;
+        var config = new Dictionary<string, string> { ["s3.path-style-access"] = s3.ForcePathStyle ? "true" : "false", ["client.region"] = s3.Region };
+        if (s3.Endpoint is { } endpoint)
+        {
+            config["s3.endpoint"] = endpoint;
+        }
+
+        if (s3.AccessKey is { } accessKey && s3.SecretKey is { } secretKey)
+        {
+            config["s3.access-key-id"] = accessKey;
+            config["s3.secret-access-key"] = secretKey;
+        }
+
+        return config;
     }
 }
