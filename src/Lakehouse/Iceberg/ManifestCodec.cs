@@ -65,7 +65,7 @@ public static class ManifestCodec
             ["sequence-number"] = sequenceNumber.ToString(CultureInfo.InvariantCulture),
             ["format-version"] = "2",
         };
-        return AvroContainer.Write(ManifestFileSchema, metadata, manifests, WriteManifestFile);
+        return AvroContainer.Write(s_manifestFileSchema, metadata, manifests, WriteManifestFile);
     }
 
     /// <summary>Reads a manifest list.</summary>
@@ -315,7 +315,7 @@ public static class ManifestCodec
             """.ReplaceLineEndings(string.Empty);
     }
 
-    private static readonly string ManifestFileSchema = """
+    private static readonly string s_manifestFileSchema = """
         {"type":"record","name":"manifest_file","fields":[
         {"name":"manifest_path","type":"string","field-id":500},
         {"name":"manifest_length","type":"long","field-id":501},
