@@ -53,6 +53,20 @@ public sealed class ManifestCodecTests : IDisposable
     }
 
     [Fact]
+    public void The_null_codec_writes_the_same_records_uncompressed()
+    {
+        var records = Enumerable.Range(0, 50).Select(i => $"record {i}").ToList();
+        var deflated = Lakehouse.Avro.AvroContainer.Write("\"string\"", new Dictionary<string, string>(), records, (e, r) => e.WriteString(r));
+        var plain = Lakehouse.Avro.AvroContainer.Write("\"string\"", new Dictionary<string, string>(), records, (e, r) => e.WriteString(r), deflate: false);
+
+        var (metadata, read) = Lakehouse.Avro.AvroContainer.Read(plain, d => d.ReadString());
+        Assert.Equal("null", metadata["avro.codec"]);
+        Assert.Equal(records, read);
+        Assert.Equal(records, Lakehouse.Avro.AvroContainer.Read(deflated, d => d.ReadString()).Records);
+        Assert.True(deflated.Length < plain.Length);
+    }
+
+    [Fact]
     public void A_manifest_list_round_trips()
     {
         var manifests = new[]

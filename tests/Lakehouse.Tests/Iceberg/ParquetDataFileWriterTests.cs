@@ -68,6 +68,30 @@ public sealed class ParquetDataFileWriterTests : IDisposable
     }
 
     [Fact]
+    public void Duckdb_resolves_our_columns_by_field_id_not_by_name()
+    {
+        var path = Path.Combine(_directory, "by-id.parquet");
+        ParquetDataFileWriter.Write(_connection, s_logs, SampleRows.Logs("acme", new DateOnly(2024, 1, 2), 100), path, "file:///x.parquet");
+
+        // read_parquet's schema parameter maps Parquet field ids to columns, as Iceberg readers do
+        // after a rename: field 10 (body) is read as "message", field 8 as "level", and field 99,
+        // absent from the file, as a default.
+        using var reader = new DuckDBCommand($$"""
+            SELECT count(*), count(*) FILTER (WHERE message LIKE 'request % handled in % ms'), sum(level), min(missing)
+            FROM read_parquet('{{path}}', schema = MAP {
+                10: {name: 'message', type: 'VARCHAR', default_value: NULL},
+                8: {name: 'level', type: 'INTEGER', default_value: NULL},
+                99: {name: 'missing', type: 'VARCHAR', default_value: 'absent'}
+            })
+            """, _connection).ExecuteReader();
+        Assert.True(reader.Read());
+        Assert.Equal(100L, reader.GetInt64(0));
+        Assert.Equal(100L, reader.GetInt64(1));
+        Assert.Equal((10 * 17) + (90 * 9), reader.GetInt64(2));
+        Assert.Equal("absent", reader.GetString(3));
+    }
+
+    [Fact]
     public void Rows_are_sorted_by_the_tables_sort_order()
     {
         var path = Path.Combine(_directory, "sorted.parquet");
