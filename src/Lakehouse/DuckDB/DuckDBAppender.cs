@@ -23,6 +23,7 @@ public sealed unsafe class DuckDBAppender : IDisposable
     private readonly DuckDBType[] _types;
     private readonly byte[] _decimalScales;
     private readonly DuckDBType[] _decimalStorage;
+    private readonly bool[] _stringMaps;
     private readonly nint[] _vectors;
     private readonly void*[] _data;
     private readonly ulong*[] _validity;
@@ -30,6 +31,8 @@ public sealed unsafe class DuckDBAppender : IDisposable
     private readonly NativeArena _strings = new();
     private nint _appender;
     private nint _chunk;
+    private int _mapColumn = -1;
+    private ulong _mapOffset;
     private int _row;
     private int _column;
 
@@ -47,6 +50,7 @@ public sealed unsafe class DuckDBAppender : IDisposable
         _types = new DuckDBType[count];
         _decimalScales = new byte[count];
         _decimalStorage = new DuckDBType[count];
+        _stringMaps = new bool[count];
         var logicalTypes = new nint[count];
         try
         {
@@ -54,6 +58,11 @@ public sealed unsafe class DuckDBAppender : IDisposable
             {
                 logicalTypes[i] = NativeMethods.duckdb_appender_column_type(_appender, (ulong)i);
                 _types[i] = NativeMethods.duckdb_get_type_id(logicalTypes[i]);
+                if (_types[i] == DuckDBType.Map)
+                {
+                    _stringMaps[i] = IsStringMap(logicalTypes[i]);
+                }
+
                 if (_types[i] == DuckDBType.Decimal)
                 {
                     _decimalScales[i] = NativeMethods.duckdb_decimal_scale(logicalTypes[i]);
@@ -252,6 +261,85 @@ public sealed unsafe class DuckDBAppender : IDisposable
         return Advance();
     }
 
+    /// <summary>
+    /// Starts a value for a <c>MAP(VARCHAR, VARCHAR)</c> column: add entries with
+    /// <see cref="AppendMapEntry"/>, then finish with <see cref="EndMap"/>. Keys and values are
+    /// UTF-8 and copied, so the caller's buffers can be reused at once.
+    /// </summary>
+    public DuckDBAppender BeginMap()
+    {
+        var column = CurrentColumn(DuckDBType.Map);
+        if (!_stringMaps[column])
+        {
+            throw new NotSupportedException($"Column {column} of '{_table}' is a MAP that is not MAP(VARCHAR, VARCHAR); only string maps can be appended.");
+        }
+
+        if (_mapColumn >= 0)
+        {
+            throw new InvalidOperationException("A map is already open; call EndMap first.");
+        }
+
+        _mapColumn = column;
+        _mapOffset = NativeMethods.duckdb_list_vector_get_size(_vectors[column]);
+        return this;
+    }
+
+    /// <summary>Adds an entry to the map opened by <see cref="BeginMap"/>; invalid UTF-8 is rejected.</summary>
+    public DuckDBAppender AppendMapEntry(ReadOnlySpan<byte> keyUtf8, ReadOnlySpan<byte> valueUtf8)
+    {
+        if (_mapColumn < 0)
+        {
+            throw new InvalidOperationException("No map is open; call BeginMap first.");
+        }
+
+        if (!Utf8.IsValid(keyUtf8) || !Utf8.IsValid(valueUtf8))
+        {
+            throw new ArgumentException($"A map entry for column {_mapColumn} of '{_table}' is not valid UTF-8.");
+        }
+
+        var list = _vectors[_mapColumn];
+        var size = NativeMethods.duckdb_list_vector_get_size(list);
+        if (NativeMethods.duckdb_list_vector_reserve(list, size + 1) != DuckDBState.Success)
+        {
+            throw new DuckDBException($"Could not grow the map of column {_mapColumn} of '{_table}'.", DuckDBErrorType.OutOfMemory);
+        }
+
+        // Reserving may move the child vectors' buffers: take the pointers after it.
+        var entries = NativeMethods.duckdb_list_vector_get_child(list);
+        WriteChildString(NativeMethods.duckdb_struct_vector_get_child(entries, 0), size, keyUtf8);
+        WriteChildString(NativeMethods.duckdb_struct_vector_get_child(entries, 1), size, valueUtf8);
+        NativeMethods.duckdb_list_vector_set_size(list, size + 1);
+        return this;
+    }
+
+    /// <summary>Completes the map opened by <see cref="BeginMap"/>.</summary>
+    public DuckDBAppender EndMap()
+    {
+        if (_mapColumn < 0)
+        {
+            throw new InvalidOperationException("No map is open; call BeginMap first.");
+        }
+
+        var column = _mapColumn;
+        var size = NativeMethods.duckdb_list_vector_get_size(_vectors[column]);
+        ((DuckDBListEntry*)_data[column])[_row] = new DuckDBListEntry(_mapOffset, size - _mapOffset);
+        _mapColumn = -1;
+        return Advance();
+    }
+
+    /// <summary>Appends a whole <c>MAP(VARCHAR, VARCHAR)</c> value.</summary>
+    public DuckDBAppender Append(IEnumerable<KeyValuePair<string, string>> map)
+    {
+        ArgumentNullException.ThrowIfNull(map);
+        BeginMap();
+        foreach (var (key, value) in map)
+        {
+            AppendMapEntry(Encoding.UTF8.GetBytes(key), Encoding.UTF8.GetBytes(value));
+        }
+
+        return EndMap();
+    }
+
     /// <summary>Completes the row; every column must have received a value.</summary>
     public void EndRow()
     {
@@ -337,6 +425,33 @@ public sealed unsafe class DuckDBAppender : IDisposable
         }
 
         _column = 0;
+        _mapColumn = -1;
+    }
+
+    private static bool IsStringMap(nint mapType)
+    {
+        var key = NativeMethods.duckdb_map_type_key_type(mapType);
+        var value = NativeMethods.duckdb_map_type_value_type(mapType);
+        try
+        {
+            return NativeMethods.duckdb_get_type_id(key) == DuckDBType.Varchar && NativeMethods.duckdb_get_type_id(value) == DuckDBType.Varchar;
+        }
+        finally
+        {
+            NativeMethods.duckdb_destroy_logical_type(ref key);
+            NativeMethods.duckdb_destroy_logical_type(ref value);
+        }
+    }
+
+    private void WriteChildString(nint vector, ulong index, ReadOnlySpan<byte> value)
+    {
+        var space = _strings.Reserve(value.Length, out var start);
+        value.CopyTo(space);
+        DuckDBString.Write((DuckDBString*)NativeMethods.duckdb_vector_get_data(vector) + index, value, start);
+        if (value.Length > DuckDBString.InlineLength)
+        {
+            _strings.Commit(value.Length);
+        }
     }
 
     private void CopyString(int column, ReadOnlySpan<byte> value)

@@ -1,3 +1,4 @@
+using System.Text;
 using IceGate.Lakehouse.DuckDB;
 
 namespace IceGate.Lakehouse.Tests.DuckDB;
@@ -93,6 +94,76 @@ public sealed class AppenderTests : IDisposable
         }
 
         Assert.Equal(["grüße aus köln, long enough to be out of line", "ok"], Strings("SELECT line FROM lines ORDER BY length(line) DESC"));
+    }
+
+    [Fact]
+    public void String_maps_round_trip_across_chunks_with_empty_null_and_long_entries()
+    {
+        Execute("CREATE TABLE attributed (id INTEGER, attributes MAP(VARCHAR, VARCHAR))");
+        const int rows = 5000;
+        using (var appender = _connection.CreateAppender("attributed"))
+        {
+            for (var i = 0; i < rows; i++)
+            {
+                appender.Append(i);
+                if (i % 13 == 0)
+                {
+                    appender.AppendNull();
+                }
+                else
+                {
+                    appender.BeginMap();
+                    for (var k = 0; k < i % 4; k++)
+                    {
+                        appender.AppendMapEntry(Encoding.UTF8.GetBytes($"key.{k}"), Encoding.UTF8.GetBytes(k == 2 ? $"a value long enough to live out of line, row {i}" : $"v{i}"));
+                    }
+
+                    appender.EndMap();
+                }
+
+                appender.EndRow();
+            }
+        }
+
+        using var command = new DuckDBCommand("SELECT id, attributes FROM attributed ORDER BY id", _connection);
+        using var reader = command.ExecuteReader();
+        var seen = 0;
+        while (reader.Read())
+        {
+            var i = seen++;
+            Assert.Equal(i, reader.GetInt32(0));
+            if (i % 13 == 0)
+            {
+                Assert.True(reader.IsDBNull(1));
+                continue;
+            }
+
+            var map = (Dictionary<object, object?>)reader.GetValue(1);
+            Assert.Equal(i % 4, map.Count);
+            for (var k = 0; k < i % 4; k++)
+            {
+                Assert.Equal(k == 2 ? $"a value long enough to live out of line, row {i}" : $"v{i}", map[$"key.{k}"]);
+            }
+        }
+
+        Assert.Equal(rows, seen);
+    }
+
+    [Fact]
+    public void Map_misuse_is_reported()
+    {
+        Execute("CREATE TABLE m (attributes MAP(VARCHAR, VARCHAR), counts MAP(VARCHAR, INTEGER))");
+        using var appender = _connection.CreateAppender("m");
+        Assert.Throws<InvalidOperationException>(() => appender.AppendMapEntry("k"u8, "v"u8));
+        Assert.Throws<InvalidOperationException>(() => appender.EndMap());
+        appender.BeginMap();
+        Assert.Throws<ArgumentException>(() => appender.AppendMapEntry([0xC3, 0x28], "v"u8));
+        appender.AppendMapEntry("k"u8, "v"u8).EndMap();
+        Assert.Throws<NotSupportedException>(() => appender.BeginMap());
+        appender.AppendNull().EndRow();
+        appender.Append(new Dictionary<string, string> { ["a"] = "b" }).AppendNull().EndRow();
+        appender.Close();
+        Assert.Equal(["k=v", "a=b"], Strings("SELECT map_keys(attributes)[1] || '=' || map_values(attributes)[1] FROM m"));
     }
 
     [Fact]

@@ -46,8 +46,8 @@ internal unsafe struct DuckDBString
 
 /// <summary><c>duckdb_list_entry</c>: where a row's elements sit in the child vector.</summary>
 [StructLayout(LayoutKind.Sequential)]
-internal readonly struct DuckDBListEntry
+internal readonly struct DuckDBListEntry(ulong offset, ulong length)
 {
-    public readonly ulong Offset;
-    public readonly ulong Length;
+    public readonly ulong Offset = offset;
+    public readonly ulong Length = length;
 }

@@ -94,6 +94,9 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(Library), SuppressGCTransition] internal static partial ulong* duckdb_vector_get_validity(nint vector);
     [LibraryImport(Library)] internal static partial void duckdb_vector_ensure_validity_writable(nint vector);
     [LibraryImport(Library), SuppressGCTransition] internal static partial nint duckdb_list_vector_get_child(nint vector);
+    [LibraryImport(Library), SuppressGCTransition] internal static partial ulong duckdb_list_vector_get_size(nint vector);
+    [LibraryImport(Library)] internal static partial DuckDBState duckdb_list_vector_set_size(nint vector, ulong size);
+    [LibraryImport(Library)] internal static partial DuckDBState duckdb_list_vector_reserve(nint vector, ulong capacity);
     [LibraryImport(Library), SuppressGCTransition] internal static partial nint duckdb_struct_vector_get_child(nint vector, ulong index);
     [LibraryImport(Library), SuppressGCTransition] internal static partial nint duckdb_array_vector_get_child(nint vector);
 
@@ -106,6 +109,8 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(Library)] internal static partial uint duckdb_enum_dictionary_size(nint type);
     [LibraryImport(Library)] internal static partial byte* duckdb_enum_dictionary_value(nint type, ulong index);
     [LibraryImport(Library)] internal static partial nint duckdb_list_type_child_type(nint type);
+    [LibraryImport(Library)] internal static partial nint duckdb_map_type_key_type(nint type);
+    [LibraryImport(Library)] internal static partial nint duckdb_map_type_value_type(nint type);
     [LibraryImport(Library)] internal static partial nint duckdb_array_type_child_type(nint type);
     [LibraryImport(Library)] internal static partial ulong duckdb_array_type_array_size(nint type);
     [LibraryImport(Library)] internal static partial ulong duckdb_struct_type_child_count(nint type);
