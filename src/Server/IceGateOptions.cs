@@ -1,3 +1,4 @@
+using IceGate.Ingest;
 using IceGate.Lakehouse.Storage;
 
 namespace IceGate.Server;
@@ -18,8 +19,17 @@ public sealed class IceGateOptions
     /// <summary>The HTTP listener for the query API, Loki API, Iceberg REST catalog and health.</summary>
     public string QueryUrl { get; set; } = "http://0.0.0.0:3100";
 
+    /// <summary>The OTLP/HTTP listener.</summary>
+    public string OtlpHttpUrl { get; set; } = "http://0.0.0.0:4318";
+
+    /// <summary>The OTLP/gRPC listener (HTTP/2 without TLS).</summary>
+    public string OtlpGrpcUrl { get; set; } = "http://0.0.0.0:4317";
+
     /// <summary>The Iceberg catalog.</summary>
     public CatalogOptions Catalog { get; set; } = new();
+
+    /// <summary>Ingest: tenants, limits, WAL grouping.</summary>
+    public IngestOptions Ingest { get; set; } = new();
 }
 
 /// <summary>The Iceberg catalog's settings.</summary>

@@ -1,5 +1,7 @@
 using System.Reflection;
 using IceGate.Catalog;
+using IceGate.Ingest;
+using IceGate.Ingest.Receivers;
 using IceGate.Server;
 
 const string Usage = """
@@ -64,18 +66,21 @@ internal static class Startup
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         var options = builder.Configuration.Get<IceGateOptions>() ?? new IceGateOptions();
         var store = StoreComposition.Create(options);
-        builder.WebHost.UseUrls(options.QueryUrl);
+        var listeners = Listeners.Parse(options);
+        builder.WebHost.ConfigureKestrel(kestrel => listeners.Configure(kestrel, options.Ingest.MaxBodyBytes));
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(store);
         var catalog = new IcebergCatalog(store.Store);
         builder.Services.AddSingleton(catalog);
         builder.Services.AddHostedService<CatalogBootstrap>();
+        builder.Services.AddSingleton(services => new IngestPipeline(store.Store, options.Ingest, services.GetRequiredService<ILoggerFactory>()));
         builder.Services.AddOpenApi(OpenApiDocument.Name, OpenApiDocument.Configure);
 
         var app = builder.Build();
         var version = typeof(IceGateOptions).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "dev";
         app.MapHealth(version);
         app.MapIcebergRestCatalog(catalog, new RestCatalogOptions { Token = options.Catalog.Token, FileIOConfig = FileIOConfig(options) });
+        app.MapOtlpHttp(app.Services.GetRequiredService<IngestPipeline>(), listeners.OtlpHttpHost);
         app.MapOpenApi(OpenApiDocument.Route);
         app.Lifetime.ApplicationStarted.Register(() => Log.Started(app.Logger, version, string.Join(", ", app.Urls), store.Description));
         return app;

@@ -11,11 +11,13 @@ public sealed class IceGateProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly StringBuilder _output = new();
 
-    private IceGateProcess(Process process, string workingDirectory, Uri queryUrl)
+    private IceGateProcess(Process process, string workingDirectory, Uri queryUrl, Uri otlpHttpUrl, Uri otlpGrpcUrl)
     {
         _process = process;
         WorkingDirectory = workingDirectory;
         QueryUrl = queryUrl;
+        OtlpHttpUrl = otlpHttpUrl;
+        OtlpGrpcUrl = otlpGrpcUrl;
         process.OutputDataReceived += (_, e) => Append(e.Data);
         process.ErrorDataReceived += (_, e) => Append(e.Data);
         process.BeginOutputReadLine();
@@ -25,6 +27,13 @@ public sealed class IceGateProcess : IAsyncDisposable
     public string WorkingDirectory { get; }
 
     public Uri QueryUrl { get; }
+
+    public Uri OtlpHttpUrl { get; }
+
+    public Uri OtlpGrpcUrl { get; }
+
+    /// <summary>The WAL segments written so far under the default data directory.</summary>
+    public string WalDirectory(string signal) => Path.Combine(WorkingDirectory, "data", "objects", "wal", signal);
 
     public string Output
     {
@@ -45,6 +54,8 @@ public sealed class IceGateProcess : IAsyncDisposable
     public static IceGateProcess Start(string workingDirectory, IReadOnlyDictionary<string, string>? environment = null, params string[] arguments)
     {
         var queryUrl = new Uri($"http://127.0.0.1:{FreePort()}");
+        var otlpHttpUrl = new Uri($"http://127.0.0.1:{FreePort()}");
+        var otlpGrpcUrl = new Uri($"http://127.0.0.1:{FreePort()}");
         var start = new ProcessStartInfo("dotnet")
         {
             WorkingDirectory = workingDirectory,
@@ -60,6 +71,8 @@ public sealed class IceGateProcess : IAsyncDisposable
         if (arguments is ["serve", ..] && !arguments.Any(a => a.StartsWith("--QueryUrl", StringComparison.Ordinal)))
         {
             start.ArgumentList.Add($"--QueryUrl={queryUrl}");
+            start.ArgumentList.Add($"--OtlpHttpUrl={otlpHttpUrl}");
+            start.ArgumentList.Add($"--OtlpGrpcUrl={otlpGrpcUrl}");
         }
 
         foreach (var (name, value) in environment ?? new Dictionary<string, string>())
@@ -67,7 +80,7 @@ public sealed class IceGateProcess : IAsyncDisposable
             start.Environment[name] = value;
         }
 
-        return new IceGateProcess(Process.Start(start)!, workingDirectory, queryUrl);
+        return new IceGateProcess(Process.Start(start)!, workingDirectory, queryUrl, otlpHttpUrl, otlpGrpcUrl);
     }
 
     /// <summary>Waits until <c>/health</c> answers 200, failing with the process's output if it exits or times out.</summary>

@@ -236,6 +236,19 @@ public sealed unsafe class DuckDBAppender : IDisposable
         return Advance();
     }
 
+    /// <summary>Appends microseconds since the Unix epoch to a TIMESTAMP or TIMESTAMPTZ column.</summary>
+    public DuckDBAppender AppendTimestampMicros(long microsSinceEpoch)
+    {
+        var column = CurrentColumn();
+        if (_types[column] is not (DuckDBType.Timestamp or DuckDBType.TimestampTz))
+        {
+            ThrowMismatch(column, "a timestamp in microseconds");
+        }
+
+        ((long*)_data[column])[_row] = microsSinceEpoch;
+        return Advance();
+    }
+
     /// <summary>Appends the instant (in UTC) to a TIMESTAMPTZ or TIMESTAMP column.</summary>
     public DuckDBAppender Append(DateTimeOffset value) => Append(value.UtcDateTime);
 

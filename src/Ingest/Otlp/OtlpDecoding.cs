@@ -1,0 +1,136 @@
+using System.Buffers.Binary;
+
+namespace IceGate.Ingest.Otlp;
+
+/// <summary>Pieces every OTLP decoder shares: resources, scopes, ids and times.</summary>
+internal static class OtlpDecoding
+{
+    private static ReadOnlySpan<byte> ServiceNameKey => "service.name"u8;
+
+    private static ReadOnlySpan<byte> HexDigits => "0123456789abcdef"u8;
+
+    /// <summary>A resource's attributes as a map, and its <c>service.name</c> (<c>unknown_service</c> if none).</summary>
+    public static (MapRef Attributes, Utf8Ref ServiceName) Resource(ReadOnlySpan<byte> envelope, RowArena arena, AnyValueText values)
+    {
+        // The resource is field 1 of Resource{Logs,Spans,Metrics}; protobuf allows any field order, so find it first.
+        var reader = new ProtoReader(envelope);
+        var resource = ReadOnlySpan<byte>.Empty;
+        while (reader.TryReadTag(out var field, out var wire))
+        {
+            if (field == 1 && wire == WireType.LengthDelimited)
+            {
+                resource = reader.ReadLengthDelimited();
+            }
+            else
+            {
+                reader.Skip(wire);
+            }
+        }
+
+        var first = arena.EntryCount;
+        var attributes = new ProtoReader(resource);
+        while (attributes.TryReadTag(out var field, out var wire))
+        {
+            if (field == 1 && wire == WireType.LengthDelimited)
+            {
+                values.AddAttribute(attributes.ReadLengthDelimited());
+            }
+            else
+            {
+                attributes.Skip(wire);
+            }
+        }
+
+        var map = arena.MapSince(first);
+        var service = Utf8Ref.Null;
+        foreach (var (key, value) in arena.Entries(map))
+        {
+            if (arena.Get(key).SequenceEqual(ServiceNameKey) && !value.IsNull && value.Length > 0)
+            {
+                service = value;
+            }
+        }
+
+        return (map, service.IsNull ? arena.Add("unknown_service"u8) : service);
+    }
+
+    /// <summary>An instrumentation scope (field 1 of Scope{Logs,Spans,Metrics}): name, version, attributes.</summary>
+    public static (Utf8Ref Name, Utf8Ref Version, MapRef Attributes) Scope(ReadOnlySpan<byte> envelope, RowArena arena, AnyValueText values)
+    {
+        var reader = new ProtoReader(envelope);
+        var scope = ReadOnlySpan<byte>.Empty;
+        while (reader.TryReadTag(out var field, out var wire))
+        {
+            if (field == 1 && wire == WireType.LengthDelimited)
+            {
+                scope = reader.ReadLengthDelimited();
+            }
+            else
+            {
+                reader.Skip(wire);
+            }
+        }
+
+        var name = Utf8Ref.Null;
+        var version = Utf8Ref.Null;
+        var first = arena.EntryCount;
+        var fields = new ProtoReader(scope);
+        while (fields.TryReadTag(out var field, out var wire))
+        {
+            switch (field)
+            {
+                case 1:
+                    fields.Expect(wire, WireType.LengthDelimited, field);
+                    name = Text(fields.ReadLengthDelimited(), arena);
+                    break;
+                case 2:
+                    fields.Expect(wire, WireType.LengthDelimited, field);
+                    version = Text(fields.ReadLengthDelimited(), arena);
+                    break;
+                case 3:
+                    fields.Expect(wire, WireType.LengthDelimited, field);
+                    values.AddAttribute(fields.ReadLengthDelimited());
+                    break;
+                default:
+                    fields.Skip(wire);
+                    break;
+            }
+        }
+
+        return (name, version, arena.MapSince(first));
+    }
+
+    /// <summary>A string field: UTF-8 checked; empty counts as absent.</summary>
+    public static Utf8Ref Text(ReadOnlySpan<byte> utf8, RowArena arena)
+    {
+        if (!System.Text.Unicode.Utf8.IsValid(utf8))
+        {
+            throw new InvalidDataException("A string field is not valid UTF-8.");
+        }
+
+        return utf8.IsEmpty ? Utf8Ref.Null : arena.Add(utf8);
+    }
+
+    /// <summary>A trace or span id as lowercase hex; a wrong length or all zeros counts as absent.</summary>
+    public static Utf8Ref HexId(ReadOnlySpan<byte> id, int length, RowArena arena)
+    {
+        if (id.Length != length || !id.ContainsAnyExcept((byte)0))
+        {
+            return Utf8Ref.Null;
+        }
+
+        var hex = arena.Reserve(length * 2);
+        for (var i = 0; i < id.Length; i++)
+        {
+            hex[2 * i] = HexDigits[id[i] >> 4];
+            hex[(2 * i) + 1] = HexDigits[id[i] & 0xF];
+        }
+
+        return arena.Commit(length * 2);
+    }
+
+    /// <summary>Nanoseconds since the epoch to microseconds.</summary>
+    public static long Micros(ulong nanos) => (long)(nanos / 1000);
+
+    public static ulong Fixed64(ReadOnlySpan<byte> bytes) => BinaryPrimitives.ReadUInt64LittleEndian(bytes);
+}

@@ -1,0 +1,251 @@
+using System.Globalization;
+using System.Threading.Channels;
+using IceGate.Lakehouse.DuckDB;
+using IceGate.Lakehouse.Iceberg;
+using IceGate.Lakehouse.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace IceGate.Ingest.Wal;
+
+/// <summary>Where an acknowledged request's records are durable.</summary>
+/// <param name="Key">The WAL segment's object key.</param>
+/// <param name="Offset">The segment's offset in its signal's WAL.</param>
+public sealed record WalSegment(string Key, long Offset);
+
+/// <summary>
+/// The write-ahead log of one signal: groups concurrent requests for up to
+/// <see cref="WalOptions.GroupWindow"/> (or <see cref="WalOptions.MaxGroupBytes"/>), writes each group
+/// as one Parquet segment in the table's schema (field ids included) at
+/// <c>wal/&lt;signal&gt;/&lt;offset&gt;.parquet</c>, and completes the group's requests only once the
+/// segment's create-only PUT has succeeded. Offsets increase; a PUT that finds its offset taken (by
+/// another ingester sharing the store) moves to the next.
+/// </summary>
+public sealed partial class WalWriter : IAsyncDisposable
+{
+    private readonly IObjectStore _store;
+    private readonly TableDefinition _table;
+    private readonly WalOptions _options;
+    private readonly ILogger _logger;
+    private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly DuckDBConnection _duck = new("Data Source=:memory:;threads=1");
+    private readonly Task _loop;
+    private long _pendingBytes;
+    private long _nextOffset = -1;
+
+    /// <summary>Starts the writer's background loop.</summary>
+    public WalWriter(IObjectStore store, TableDefinition table, WalOptions options, ILogger logger)
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        _store = store;
+        _table = table;
+        _options = options;
+        _logger = logger;
+        Directory.CreateDirectory(options.ScratchDirectory);
+        _duck.Open();
+        _loop = Task.Run(RunAsync);
+    }
+
+    /// <summary>The signal (table) this WAL is for.</summary>
+    public string Signal => _table.Name;
+
+    /// <summary>The key prefix of this signal's segments.</summary>
+    public string Prefix => $"wal/{_table.Name}/";
+
+    /// <summary>Decoded bytes waiting to be written.</summary>
+    public long PendingBytes => Interlocked.Read(ref _pendingBytes);
+
+    /// <summary>Segments written since start.</summary>
+    public long SegmentsWritten => Interlocked.Read(ref _segmentsWritten);
+
+    private long _segmentsWritten;
+
+    /// <summary>The key of the segment at <paramref name="offset"/>.</summary>
+    public static string SegmentKey(string signal, long offset) => $"wal/{signal}/{offset.ToString("D20", CultureInfo.InvariantCulture)}.parquet";
+
+    /// <summary>
+    /// Queues <paramref name="batch"/> (which the WAL now owns) and completes once it is durable.
+    /// Throws <see cref="WalBackpressureException"/> at once if too much is waiting, and fails with
+    /// <see cref="WalWriteException"/> if its segment could not be written.
+    /// </summary>
+    public Task<WalSegment> AppendAsync(ISignalBatch batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        if (Interlocked.Add(ref _pendingBytes, batch.ByteCount) > _options.MaxPendingBytes && Interlocked.Read(ref _pendingBytes) != batch.ByteCount)
+        {
+            Interlocked.Add(ref _pendingBytes, -batch.ByteCount);
+            batch.Dispose();
+            throw new WalBackpressureException($"The {Signal} WAL has {PendingBytes >> 20} MiB waiting to be written.", TimeSpan.FromSeconds(1));
+        }
+
+        var pending = new Pending(batch);
+        if (!_queue.Writer.TryWrite(pending))
+        {
+            Interlocked.Add(ref _pendingBytes, -batch.ByteCount);
+            batch.Dispose();
+            throw new WalBackpressureException($"The {Signal} WAL is shutting down.", TimeSpan.FromSeconds(1));
+        }
+
+        return pending.Completion.Task;
+    }
+
+    /// <summary>Writes everything queued, then stops.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        await _loop.ConfigureAwait(false);
+        _duck.Dispose();
+    }
+
+    private async Task RunAsync()
+    {
+        var group = new List<Pending>();
+        while (await _queue.Reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            if (!_queue.Reader.TryRead(out var first))
+            {
+                continue;
+            }
+
+            group.Add(first);
+            var bytes = first.Batch.ByteCount;
+            using var window = new CancellationTokenSource(_options.GroupWindow);
+            try
+            {
+                while (bytes < _options.MaxGroupBytes && await _queue.Reader.WaitToReadAsync(window.Token).ConfigureAwait(false))
+                {
+                    while (bytes < _options.MaxGroupBytes && _queue.Reader.TryRead(out var next))
+                    {
+                        group.Add(next);
+                        bytes += next.Batch.ByteCount;
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (window.IsCancellationRequested)
+            {
+            }
+
+            await WriteGroupAsync(group).ConfigureAwait(false);
+            group.Clear();
+        }
+    }
+
+    private async Task WriteGroupAsync(List<Pending> group)
+    {
+        try
+        {
+            var content = BuildSegment(group);
+            var segment = await PublishAsync(content).ConfigureAwait(false);
+            Interlocked.Increment(ref _segmentsWritten);
+            LogSegment(_logger, segment.Key, group.Sum(p => p.Batch.RecordCount), group.Count, content.Length);
+            foreach (var pending in group)
+            {
+                pending.Completion.TrySetResult(segment);
+            }
+        }
+        catch (Exception e)
+        {
+            LogSegmentFailed(_logger, Signal, group.Count, e);
+            var failure = new WalWriteException($"Writing a {Signal} WAL segment failed: {e.Message}", e);
+            foreach (var pending in group)
+            {
+                pending.Completion.TrySetException(failure);
+            }
+        }
+        finally
+        {
+            foreach (var pending in group)
+            {
+                Interlocked.Add(ref _pendingBytes, -pending.Batch.ByteCount);
+                pending.Batch.Dispose();
+            }
+        }
+    }
+
+    private byte[] BuildSegment(List<Pending> group)
+    {
+        var schema = _table.Schema;
+        Execute($"CREATE OR REPLACE TABLE segment ({schema.DuckDBColumns()})");
+        using (var appender = _duck.CreateAppender("segment"))
+        {
+            foreach (var pending in group)
+            {
+                pending.Batch.AppendTo(appender);
+            }
+        }
+
+        var path = Path.Combine(_options.ScratchDirectory, $"{Signal}-{Guid.NewGuid():N}.parquet");
+        try
+        {
+            Execute($"COPY segment TO '{path.Replace("'", "''", StringComparison.Ordinal)}' (FORMAT parquet, COMPRESSION zstd, FIELD_IDS {schema.DuckDBFieldIds()})");
+            return File.ReadAllBytes(path);
+        }
+        finally
+        {
+            File.Delete(path);
+            Execute("DROP TABLE segment");
+        }
+    }
+
+    /// <summary>Publishes the segment at the next free offset; create-only, so no ingester ever overwrites another's.</summary>
+    private async Task<WalSegment> PublishAsync(byte[] content)
+    {
+        if (_nextOffset < 0)
+        {
+            _nextOffset = await NextFreeOffsetAsync().ConfigureAwait(false);
+        }
+
+        while (true)
+        {
+            var key = SegmentKey(Signal, _nextOffset);
+            if ((await _store.PutAsync(key, content, PutCondition.IfNoneMatch).ConfigureAwait(false)).Written)
+            {
+                return new WalSegment(key, _nextOffset++);
+            }
+
+            // Taken by another ingester: jump past everything that exists now.
+            _nextOffset = Math.Max(_nextOffset + 1, await NextFreeOffsetAsync().ConfigureAwait(false));
+        }
+    }
+
+    private async Task<long> NextFreeOffsetAsync()
+    {
+        long highest = -1;
+        await foreach (var item in _store.ListAllAsync(Prefix).ConfigureAwait(false))
+        {
+            if (TryParseOffset(item.Key, out var offset))
+            {
+                highest = Math.Max(highest, offset);
+            }
+        }
+
+        return highest + 1;
+    }
+
+    /// <summary>The offset in a segment key, if it is one.</summary>
+    public static bool TryParseOffset(string key, out long offset)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        var name = key[(key.LastIndexOf('/') + 1)..];
+        offset = -1;
+        return name.EndsWith(".parquet", StringComparison.Ordinal) && long.TryParse(name.AsSpan(0, name.Length - ".parquet".Length), NumberStyles.None, CultureInfo.InvariantCulture, out offset);
+    }
+
+    private void Execute(string sql)
+    {
+        using var command = new DuckDBCommand(sql, _duck);
+        command.ExecuteNonQuery();
+    }
+
+    [LoggerMessage(EventId = 100, Level = LogLevel.Debug, Message = "WAL segment {Key}: {Records} records from {Requests} requests, {Bytes} bytes")]
+    private static partial void LogSegment(ILogger logger, string key, int records, int requests, int bytes);
+
+    [LoggerMessage(EventId = 101, Level = LogLevel.Error, Message = "Writing a {Signal} WAL segment for {Requests} requests failed; they were not acknowledged")]
+    private static partial void LogSegmentFailed(ILogger logger, string signal, int requests, Exception exception);
+
+    private sealed class Pending(ISignalBatch batch)
+    {
+        public ISignalBatch Batch { get; } = batch;
+
+        public TaskCompletionSource<WalSegment> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+}

@@ -1,0 +1,41 @@
+using System.Net;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+
+namespace IceGate.Server;
+
+/// <summary>
+/// The service's three listeners: the query API (HTTP/1.1 and HTTP/2), OTLP/HTTP, and OTLP/gRPC,
+/// which is HTTP/2 only because without TLS Kestrel can serve cleartext HTTP/2 (h2c, prior
+/// knowledge, as gRPC clients speak it) only on an HTTP/2-only endpoint.
+/// </summary>
+internal sealed record Listeners(IPEndPoint Query, IPEndPoint OtlpHttp, IPEndPoint OtlpGrpc)
+{
+    /// <summary>The host pattern OTLP/HTTP routes require, so they answer on their own port only.</summary>
+    public string OtlpHttpHost => $"*:{OtlpHttp.Port}";
+
+    /// <summary>The host pattern OTLP/gRPC routes require.</summary>
+    public string OtlpGrpcHost => $"*:{OtlpGrpc.Port}";
+
+    public static Listeners Parse(IceGateOptions options) =>
+        new(EndPoint(options.QueryUrl, nameof(options.QueryUrl)), EndPoint(options.OtlpHttpUrl, nameof(options.OtlpHttpUrl)), EndPoint(options.OtlpGrpcUrl, nameof(options.OtlpGrpcUrl)));
+
+    public void Configure(KestrelServerOptions kestrel, long maxBodyBytes)
+    {
+        kestrel.Limits.MaxRequestBodySize = maxBodyBytes;
+        kestrel.Listen(Query, o => o.Protocols = HttpProtocols.Http1AndHttp2);
+        kestrel.Listen(OtlpHttp, o => o.Protocols = HttpProtocols.Http1AndHttp2);
+        kestrel.Listen(OtlpGrpc, o => o.Protocols = HttpProtocols.Http2);
+    }
+
+    private static IPEndPoint EndPoint(string url, string setting)
+    {
+        if (!Uri.TryCreate(url.Replace("://*", "://0.0.0.0", StringComparison.Ordinal).Replace("://+", "://0.0.0.0", StringComparison.Ordinal), UriKind.Absolute, out var uri) || uri.Scheme != "http")
+        {
+            throw new InvalidOperationException($"{setting} must be an http:// URL with a port, not '{url}'.");
+        }
+
+        var address = uri.Host == "localhost" ? IPAddress.Loopback : IPAddress.TryParse(uri.Host, out var parsed) ? parsed
+            : throw new InvalidOperationException($"{setting} must name an IP address, localhost or *, not '{uri.Host}'.");
+        return new IPEndPoint(address, uri.Port);
+    }
+}
