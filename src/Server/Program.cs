@@ -80,7 +80,9 @@ internal static class Startup
         var version = typeof(IceGateOptions).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "dev";
         app.MapHealth(version);
         app.MapIcebergRestCatalog(catalog, new RestCatalogOptions { Token = options.Catalog.Token, FileIOConfig = FileIOConfig(options) });
-        app.MapOtlpHttp(app.Services.GetRequiredService<IngestPipeline>(), listeners.OtlpHttpHost);
+        var pipeline = app.Services.GetRequiredService<IngestPipeline>();
+        app.MapOtlpHttp(pipeline, listeners.OtlpHttpHost);
+        app.MapOtlpGrpc(pipeline, listeners.OtlpGrpcHost);
         app.MapOpenApi(OpenApiDocument.Route);
         app.Lifetime.ApplicationStarted.Register(() => Log.Started(app.Logger, version, string.Join(", ", app.Urls), store.Description));
         return app;

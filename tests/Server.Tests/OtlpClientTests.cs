@@ -29,6 +29,7 @@ public sealed class OtlpClientTests : IDisposable
 
     [Theory]
     [InlineData(OtlpExportProtocol.HttpProtobuf)]
+    [InlineData(OtlpExportProtocol.Grpc)]
     public async Task Logs_from_the_dotnet_sdk_arrive_in_the_wal_with_ids_attributes_severity_and_times(OtlpExportProtocol protocol)
     {
         await using var icegate = IceGateProcess.Start(_directory, arguments: "serve");
