@@ -1,3 +1,4 @@
+using IceGate.Ingest.Otlp;
 using IceGate.Ingest.Wal;
 using IceGate.Lakehouse.Iceberg;
 using IceGate.Lakehouse.Storage;
@@ -37,9 +38,8 @@ public sealed class IngestPipeline : IAsyncDisposable
         var logger = loggers.CreateLogger("IceGate.Wal");
         _wals = new()
         {
-            [Signal.Logs] = new WalWriter(store, TableSchemas.Logs, options.Wal, logger),
-            [Signal.Traces] = new WalWriter(store, TableSchemas.Spans, options.Wal, logger),
-            [Signal.Metrics] = new WalWriter(store, TableSchemas.Metrics, options.Wal, logger),
+            [Signal.Logs] = new WalWriter(store, TableSchemas.Logs, SegmentLayout.Identity(TableSchemas.Logs), options.Wal, logger),
+            [Signal.Traces] = new WalWriter(store, TableSchemas.Spans, SpanBatch.Layout, options.Wal, logger),
         };
     }
 

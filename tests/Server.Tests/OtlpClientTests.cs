@@ -4,6 +4,7 @@ using OpenTelemetry;
 using OpenTelemetry.Exporter;
 using OpenTelemetry.Logs;
 using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
 
 namespace IceGate.Server.Tests;
 
@@ -90,5 +91,56 @@ public sealed class OtlpClientTests : IDisposable
             Assert.InRange(timestamp, sentAt.AddSeconds(-5), DateTime.UtcNow.AddSeconds(5));
             Assert.True((long)row[12]! >= (long)row[11]!);
         }
+    }
+
+    [Theory]
+    [InlineData(OtlpExportProtocol.HttpProtobuf)]
+    [InlineData(OtlpExportProtocol.Grpc)]
+    public async Task Traces_from_the_dotnet_sdk_arrive_in_the_wal_with_parents_events_links_and_status(OtlpExportProtocol protocol)
+    {
+        await using var icegate = IceGateProcess.Start(_directory, arguments: "serve");
+        await icegate.WaitUntilHealthyAsync(TestContext.Current.CancellationToken);
+        const string sourceName = "IceGate.Tests.Traces";
+        using var source = new ActivitySource(sourceName);
+        string traceId, rootId, childId;
+        using (var tracer = Sdk.CreateTracerProviderBuilder()
+            .SetResourceBuilder(ResourceBuilder.CreateEmpty().AddService("payments"))
+            .AddSource(sourceName)
+            .AddOtlpExporter(exporter =>
+            {
+                exporter.Protocol = protocol;
+                exporter.Endpoint = protocol == OtlpExportProtocol.Grpc ? icegate.OtlpGrpcUrl : new Uri(icegate.OtlpHttpUrl, "/v1/traces");
+                exporter.ExportProcessorType = ExportProcessorType.Simple;
+            })
+            .Build())
+        {
+            using (var charge = source.StartActivity("charge", ActivityKind.Server)!)
+            {
+                charge.SetTag("http.route", "/charge");
+                charge.SetTag("retries", 2);
+                traceId = charge.TraceId.ToHexString();
+                rootId = charge.SpanId.ToHexString();
+                var linked = new ActivityContext(ActivityTraceId.CreateRandom(), ActivitySpanId.CreateRandom(), ActivityTraceFlags.Recorded);
+                using (var authorize = source.StartActivity("card.authorize", ActivityKind.Client, charge.Context, links: [new ActivityLink(linked, new ActivityTagsCollection { ["why"] = "batch" })])!)
+                {
+                    childId = authorize.SpanId.ToHexString();
+                    authorize.AddEvent(new ActivityEvent("declined", tags: new ActivityTagsCollection { ["code"] = "51" }));
+                    authorize.SetStatus(ActivityStatusCode.Error, "card declined");
+                }
+            }
+        }
+
+        var rows = WalContents.Query(icegate.WalDirectory("spans"), """
+            SELECT name, trace_id, span_id, parent_span_id, kind, status_code, status_message, service_name,
+                   span_attributes['http.route'], span_attributes['retries'], len(events), events[1].name, events[1].attributes['code'],
+                   len(links), links[1].attributes['why'], duration >= 0, end_timestamp >= timestamp
+            FROM wal ORDER BY name
+            """);
+        Assert.Equal(2, rows.Count);
+        var (child, root) = (rows[0], rows[1]);
+        Assert.Equal(["card.authorize", traceId, childId, rootId, "client", "error", "card declined", "payments"], child[..8]);
+        Assert.Equal([1L, "declined", "51", 1L, "batch", true, true], child[10..]);
+        Assert.Equal(["charge", traceId, rootId, null, "server", "unset", null, "payments", "/charge", "2"], root[..10]);
+        Assert.Null(root[10]);
     }
 }

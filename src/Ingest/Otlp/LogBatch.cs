@@ -20,43 +20,30 @@ internal readonly record struct LogRow(
     int Flags);
 
 /// <summary>The log records of one request, decoded, for one tenant.</summary>
-public sealed class LogBatch : ISignalBatch
+public sealed class LogBatch : ArenaBatch
 {
     private readonly List<LogRow> _rows = [];
 
     internal LogBatch(string tenant, long ingestedMicros)
+        : base(tenant, ingestedMicros)
     {
-        Tenant = tenant;
-        IngestedMicros = ingestedMicros;
     }
 
     /// <inheritdoc />
-    public string Tenant { get; }
-
-    /// <summary>When IceGate received the request.</summary>
-    public long IngestedMicros { get; }
-
-    /// <inheritdoc />
-    public int RecordCount => _rows.Count;
-
-    /// <inheritdoc />
-    public long ByteCount => Arena.ByteCount + (_rows.Count * 64L);
-
-    internal RowArena Arena { get; } = new();
+    public override int RecordCount => _rows.Count;
 
     internal IReadOnlyList<LogRow> Rows => _rows;
 
     internal void Add(LogRow row) => _rows.Add(row);
 
     /// <inheritdoc />
-    public void AppendTo(DuckDBAppender appender)
+    public override void AppendTo(DuckDBAppender appender)
     {
         ArgumentNullException.ThrowIfNull(appender);
-        var tenant = System.Text.Encoding.UTF8.GetBytes(Tenant);
         foreach (var row in _rows)
         {
-            appender.AppendUtf8(tenant);
-            Text(appender, row.ServiceName);
+            AppendTenant(appender);
+            AppendText(appender, row.ServiceName);
             appender.AppendTimestampMicros(row.TimestampMicros);
             if (row.ObservedMicros > 0)
             {
@@ -68,44 +55,18 @@ public sealed class LogBatch : ISignalBatch
             }
 
             appender.AppendTimestampMicros(IngestedMicros);
-            Text(appender, row.TraceId);
-            Text(appender, row.SpanId);
+            AppendText(appender, row.TraceId);
+            AppendText(appender, row.SpanId);
             appender.Append(row.SeverityNumber);
-            Text(appender, row.SeverityText);
-            Text(appender, row.Body);
-            Map(appender, row.ResourceAttributes);
-            Text(appender, row.ScopeName);
-            Text(appender, row.ScopeVersion);
-            Map(appender, row.ScopeAttributes);
-            Map(appender, row.LogAttributes);
+            AppendText(appender, row.SeverityText);
+            AppendText(appender, row.Body);
+            AppendMap(appender, row.ResourceAttributes);
+            AppendText(appender, row.ScopeName);
+            AppendText(appender, row.ScopeVersion);
+            AppendMap(appender, row.ScopeAttributes);
+            AppendMap(appender, row.LogAttributes);
             appender.Append(row.Flags);
             appender.EndRow();
         }
-    }
-
-    /// <inheritdoc />
-    public void Dispose() => Arena.Dispose();
-
-    private void Text(DuckDBAppender appender, Utf8Ref text)
-    {
-        if (text.IsNull)
-        {
-            appender.AppendNull();
-        }
-        else
-        {
-            appender.AppendUtf8(Arena.Get(text));
-        }
-    }
-
-    private void Map(DuckDBAppender appender, MapRef map)
-    {
-        appender.BeginMap();
-        foreach (var (key, value) in Arena.Entries(map))
-        {
-            appender.AppendMapEntry(Arena.Get(key), Arena.Get(value));
-        }
-
-        appender.EndMap();
     }
 }

@@ -65,6 +65,9 @@ internal sealed class RowArena : IDisposable
         _entries[_entryCount++] = (key, value);
     }
 
+    /// <summary>Forgets entries added since <paramref name="count"/> (their strings stay until the arena goes).</summary>
+    public void TruncateEntries(int count) => _entryCount = count;
+
     public MapRef MapSince(int firstEntry) => new(firstEntry, _entryCount - firstEntry);
 
     public ReadOnlySpan<(Utf8Ref Key, Utf8Ref Value)> Entries(MapRef map) => _entries.AsSpan(map.First, map.Count);

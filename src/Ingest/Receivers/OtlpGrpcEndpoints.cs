@@ -20,18 +20,12 @@ public static class OtlpGrpcEndpoints
     private const string GrpcContentType = "application/grpc";
     private const int FrameHeader = 5;
 
-    /// <summary>The methods served, by path.</summary>
-    private static readonly Dictionary<string, Signal> s_methods = new(StringComparer.Ordinal)
-    {
-        ["/opentelemetry.proto.collector.logs.v1.LogsService/Export"] = Signal.Logs,
-    };
-
     /// <summary>Maps the methods; <paramref name="host"/> restricts them to the gRPC listener.</summary>
     public static void MapOtlpGrpc(this IEndpointRouteBuilder app, IngestPipeline pipeline, string host)
     {
         ArgumentNullException.ThrowIfNull(app);
         ArgumentNullException.ThrowIfNull(pipeline);
-        foreach (var (path, signal) in s_methods)
+        foreach (var (signal, _, path) in OtlpDecoder.Signals)
         {
             app.MapPost(path, (HttpContext context) => HandleAsync(context, pipeline, signal)).RequireHost(host).ExcludeFromDescription();
         }
@@ -69,11 +63,7 @@ public static class OtlpGrpcEndpoints
             try
             {
                 var ingested = (DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) / 10;
-                batch = signal switch
-                {
-                    Signal.Logs => OtlpLogsDecoder.Decode(message.Span, tenant, ingested),
-                    _ => throw new InvalidDataException($"{signal} are not accepted yet."),
-                };
+                batch = OtlpDecoder.Decode(signal, message.Span, tenant, ingested);
             }
             finally
             {

@@ -9,7 +9,7 @@ using Microsoft.AspNetCore.Routing;
 namespace IceGate.Ingest.Receivers;
 
 /// <summary>
-/// OTLP/HTTP (port 4318): <c>POST /v1/logs</c>, protobuf or JSON bodies, optionally gzipped. The
+/// OTLP/HTTP (port 4318): <c>POST /v1/logs</c> and <c>/v1/traces</c>, protobuf or JSON bodies, optionally gzipped. The
 /// answer is 200 with an empty <c>Export*ServiceResponse</c> once the records are durable, or an
 /// error status with a <c>google.rpc.Status</c> body in the request's encoding.
 /// </summary>
@@ -23,8 +23,10 @@ public static class OtlpHttpEndpoints
     {
         ArgumentNullException.ThrowIfNull(app);
         ArgumentNullException.ThrowIfNull(pipeline);
-        app.MapPost("/v1/logs", (HttpContext context) => HandleAsync(context, pipeline, Signal.Logs))
-            .RequireHost(host).WithName("otlpHttpLogs").WithSummary("OTLP/HTTP log export (protobuf or JSON, optionally gzip).").ExcludeFromDescription();
+        foreach (var (signal, path, _) in OtlpDecoder.Signals)
+        {
+            app.MapPost(path, (HttpContext context) => HandleAsync(context, pipeline, signal)).RequireHost(host).ExcludeFromDescription();
+        }
     }
 
     private static async Task HandleAsync(HttpContext context, IngestPipeline pipeline, Signal signal)
@@ -52,11 +54,7 @@ public static class OtlpHttpEndpoints
             var ingested = (DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) / 10;
             var batch = json
                 ? throw new InvalidDataException("OTLP/JSON is not accepted yet; send application/x-protobuf.")
-                : signal switch
-                {
-                    Signal.Logs => OtlpLogsDecoder.Decode(body.AsSpan(0, length), tenant, ingested),
-                    _ => throw new InvalidDataException($"{signal} are not accepted yet."),
-                };
+                : OtlpDecoder.Decode(signal, body.AsSpan(0, length), tenant, ingested);
             ArrayPool<byte>.Shared.Return(body);
             body = null;
             await pipeline.SubmitAsync(signal, batch, length).ConfigureAwait(false);

@@ -24,6 +24,7 @@ public sealed partial class WalWriter : IAsyncDisposable
 {
     private readonly IObjectStore _store;
     private readonly TableDefinition _table;
+    private readonly SegmentLayout _layout;
     private readonly WalOptions _options;
     private readonly ILogger _logger;
     private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
@@ -33,11 +34,12 @@ public sealed partial class WalWriter : IAsyncDisposable
     private long _nextOffset = -1;
 
     /// <summary>Starts the writer's background loop.</summary>
-    public WalWriter(IObjectStore store, TableDefinition table, WalOptions options, ILogger logger)
+    public WalWriter(IObjectStore store, TableDefinition table, SegmentLayout layout, WalOptions options, ILogger logger)
     {
         ArgumentNullException.ThrowIfNull(table);
         _store = store;
         _table = table;
+        _layout = layout;
         _options = options;
         _logger = logger;
         Directory.CreateDirectory(options.ScratchDirectory);
@@ -164,7 +166,7 @@ public sealed partial class WalWriter : IAsyncDisposable
     private byte[] BuildSegment(List<Pending> group)
     {
         var schema = _table.Schema;
-        Execute($"CREATE OR REPLACE TABLE segment ({schema.DuckDBColumns()})");
+        Execute($"CREATE OR REPLACE TABLE segment ({_layout.StagingColumns})");
         using (var appender = _duck.CreateAppender("segment"))
         {
             foreach (var pending in group)
@@ -176,7 +178,7 @@ public sealed partial class WalWriter : IAsyncDisposable
         var path = Path.Combine(_options.ScratchDirectory, $"{Signal}-{Guid.NewGuid():N}.parquet");
         try
         {
-            Execute($"COPY segment TO '{path.Replace("'", "''", StringComparison.Ordinal)}' (FORMAT parquet, COMPRESSION zstd, FIELD_IDS {schema.DuckDBFieldIds()})");
+            Execute($"COPY (SELECT {_layout.Projection} FROM segment) TO '{path.Replace("'", "''", StringComparison.Ordinal)}' (FORMAT parquet, COMPRESSION zstd, FIELD_IDS {schema.DuckDBFieldIds()})");
             return File.ReadAllBytes(path);
         }
         finally

@@ -1,0 +1,66 @@
+using System.Text;
+using IceGate.Lakehouse.DuckDB;
+
+namespace IceGate.Ingest.Otlp;
+
+/// <summary>A decoded request whose strings and maps live in a <see cref="RowArena"/>.</summary>
+public abstract class ArenaBatch : ISignalBatch
+{
+    private readonly byte[] _tenantUtf8;
+
+    private protected ArenaBatch(string tenant, long ingestedMicros)
+    {
+        Tenant = tenant;
+        IngestedMicros = ingestedMicros;
+        _tenantUtf8 = Encoding.UTF8.GetBytes(tenant);
+    }
+
+    /// <inheritdoc />
+    public string Tenant { get; }
+
+    /// <summary>When IceGate received the request (µs since the epoch).</summary>
+    public long IngestedMicros { get; }
+
+    /// <inheritdoc />
+    public abstract int RecordCount { get; }
+
+    /// <inheritdoc />
+    public long ByteCount => Arena.ByteCount + (RecordCount * 128L);
+
+    internal RowArena Arena { get; } = new();
+
+    /// <inheritdoc />
+    public abstract void AppendTo(DuckDBAppender appender);
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        Arena.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    private protected void AppendTenant(DuckDBAppender appender) => appender.AppendUtf8(_tenantUtf8);
+
+    private protected void AppendText(DuckDBAppender appender, Utf8Ref text)
+    {
+        if (text.IsNull)
+        {
+            appender.AppendNull();
+        }
+        else
+        {
+            appender.AppendUtf8(Arena.Get(text));
+        }
+    }
+
+    private protected void AppendMap(DuckDBAppender appender, MapRef map)
+    {
+        appender.BeginMap();
+        foreach (var (key, value) in Arena.Entries(map))
+        {
+            appender.AppendMapEntry(Arena.Get(key), Arena.Get(value));
+        }
+
+        appender.EndMap();
+    }
+}
