@@ -113,6 +113,13 @@ public sealed class IceGateProcess : IAsyncDisposable
         Assert.Fail($"icegate did not become healthy in 30 s:\n{Output}");
     }
 
+    /// <summary>Ends the process at once, as <c>kill -9</c> does: no shutdown code runs.</summary>
+    public async Task KillAsync()
+    {
+        _process.Kill(entireProcessTree: true);
+        await _process.WaitForExitAsync();
+    }
+
     public async Task<int> WaitForExitAsync(CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
