@@ -53,4 +53,28 @@ public sealed class StoreOptions
 
     /// <summary>How failed store requests are retried.</summary>
     public RetryPolicy Retry { get; set; } = new();
+
+    /// <summary>
+    /// Faults to inject into every store request, for chaos and backpressure tests; none by default.
+    /// </summary>
+    public StoreFaultOptions Faults { get; set; } = new();
+}
+
+/// <summary>Deliberate store misbehaviour (see <see cref="FaultInjectingObjectStore"/>).</summary>
+public sealed class StoreFaultOptions
+{
+    /// <summary>Probability of a transient error before a request.</summary>
+    public double ErrorRate { get; set; }
+
+    /// <summary>Probability of losing the response of a request that took effect.</summary>
+    public double LostResponseRate { get; set; }
+
+    /// <summary>Probability of delaying a request.</summary>
+    public double LatencyRate { get; set; }
+
+    /// <summary>The longest injected delay.</summary>
+    public TimeSpan MaxLatency { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>True if any fault is configured.</summary>
+    public bool Any => ErrorRate > 0 || LostResponseRate > 0 || LatencyRate > 0;
 }

@@ -2,7 +2,7 @@ using IceGate.Lakehouse.Storage;
 
 namespace IceGate.Server;
 
-/// <summary>The store as every component uses it: retries above, request accounting below them.</summary>
+/// <summary>The store as every component uses it: retries above, request accounting at the bottom, injected faults (if any) between.</summary>
 internal sealed class StoreComposition(IObjectStore store, MeteredObjectStore metered, string description) : IDisposable
 {
     public IObjectStore Store { get; } = store;
@@ -20,7 +20,11 @@ internal sealed class StoreComposition(IObjectStore store, MeteredObjectStore me
             _ => throw new InvalidOperationException($"Store:Kind must be 'local' or 's3', not '{options.Store.Kind}'."),
         };
         var metered = new MeteredObjectStore(raw);
-        return new StoreComposition(new RetryingObjectStore(metered, options.Store.Retry), metered, description);
+        var faults = options.Store.Faults;
+        IObjectStore below = faults.Any
+            ? new FaultInjectingObjectStore(metered, new FaultPlan { ErrorRate = faults.ErrorRate, LostResponseRate = faults.LostResponseRate, LatencyRate = faults.LatencyRate, MaxLatency = faults.MaxLatency })
+            : metered;
+        return new StoreComposition(new RetryingObjectStore(below, options.Store.Retry), metered, faults.Any ? $"{description} (with injected faults)" : description);
     }
 
     public void Dispose() => (Store as IDisposable)?.Dispose();

@@ -48,6 +48,8 @@ public sealed class IceGateProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    public int ProcessId => _process.Id;
+
     public int ExitCode => _process.ExitCode;
 
     /// <summary>Starts <c>icegate</c> with <paramref name="arguments"/> (the query URL is added unless given).</summary>
