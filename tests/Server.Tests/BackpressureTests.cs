@@ -3,6 +3,8 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 
+using IceGate.Tests;
+
 namespace IceGate.Server.Tests;
 
 public sealed class BackpressureTests : IDisposable

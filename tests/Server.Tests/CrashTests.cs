@@ -2,6 +2,8 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Headers;
 
+using IceGate.Tests;
+
 namespace IceGate.Server.Tests;
 
 public sealed class CrashTests : IDisposable

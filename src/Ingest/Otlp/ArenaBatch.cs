@@ -55,7 +55,7 @@ public abstract class ArenaBatch : ISignalBatch
 
     private protected void AppendMap(DuckDBAppender appender, MapRef map)
     {
-        appender.BeginMap();
+        appender.BeginMap(map.Count);
         foreach (var (key, value) in Arena.Entries(map))
         {
             appender.AppendMapEntry(Arena.Get(key), Arena.Get(value));

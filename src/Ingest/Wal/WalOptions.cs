@@ -6,14 +6,23 @@ public sealed class WalOptions
     /// <summary>How long a group waits for more requests after its first one.</summary>
     public TimeSpan GroupWindow { get; set; } = TimeSpan.FromMilliseconds(200);
 
-    /// <summary>A group is written as soon as it holds this many bytes of decoded data.</summary>
-    public long MaxGroupBytes { get; set; } = 64L << 20;
+    /// <summary>
+    /// A group is written as soon as it holds this many bytes of decoded data (about 11,000 log
+    /// records): small enough that under load several groups build in parallel.
+    /// </summary>
+    public long MaxGroupBytes { get; set; } = 8L << 20;
 
     /// <summary>
     /// Decoded bytes waiting to be written, per signal, beyond which new requests are refused
     /// (backpressure) rather than buffered.
     /// </summary>
     public long MaxPendingBytes { get; set; } = 256L << 20;
+
+    /// <summary>
+    /// Segments built at once per signal, each by its own DuckDB connection: building (appending
+    /// rows, writing Parquet) is the WAL's bottleneck, and groups are independent.
+    /// </summary>
+    public int Builders { get; set; } = 2;
 
     /// <summary>Where segment files are staged before upload.</summary>
     public string ScratchDirectory { get; set; } = Path.Combine(Path.GetTempPath(), "icegate-wal");

@@ -28,9 +28,13 @@ public sealed partial class WalWriter : IAsyncDisposable
     private readonly WalOptions _options;
     private readonly ILogger _logger;
     private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly DuckDBConnection _duck = new("Data Source=:memory:;threads=1");
+
+    // Closed groups wait here for a free builder, so collecting overlaps writing; pending bytes stay
+    // counted until a group is written, which keeps memory bounded.
+    private readonly Channel<List<Pending>> _groups;
     private readonly Task _loop;
     private long _pendingBytes;
+    private readonly SemaphoreSlim _offsetsReady = new(1, 1);
     private long _nextOffset = -1;
 
     /// <summary>Starts the writer's background loop.</summary>
@@ -43,8 +47,9 @@ public sealed partial class WalWriter : IAsyncDisposable
         _options = options;
         _logger = logger;
         Directory.CreateDirectory(options.ScratchDirectory);
-        _duck.Open();
-        _loop = Task.Run(RunAsync);
+        var builders = Math.Max(1, options.Builders);
+        _groups = Channel.CreateBounded<List<Pending>>(new BoundedChannelOptions(builders) { SingleWriter = true });
+        _loop = Task.WhenAll(Enumerable.Range(0, builders).Select(_ => Task.Run(BuildAsync)).Append(Task.Run(CollectAsync)));
     }
 
     /// <summary>The signal (table) this WAL is for.</summary>
@@ -95,12 +100,11 @@ public sealed partial class WalWriter : IAsyncDisposable
     {
         _queue.Writer.TryComplete();
         await _loop.ConfigureAwait(false);
-        _duck.Dispose();
     }
 
-    private async Task RunAsync()
+    /// <summary>Forms groups: the first waiting request opens one, which closes after the window or at the size bound.</summary>
+    private async Task CollectAsync()
     {
-        var group = new List<Pending>();
         while (await _queue.Reader.WaitToReadAsync().ConfigureAwait(false))
         {
             if (!_queue.Reader.TryRead(out var first))
@@ -108,7 +112,7 @@ public sealed partial class WalWriter : IAsyncDisposable
                 continue;
             }
 
-            group.Add(first);
+            var group = new List<Pending> { first };
             var bytes = first.Batch.ByteCount;
             using var window = new CancellationTokenSource(_options.GroupWindow);
             try
@@ -126,19 +130,32 @@ public sealed partial class WalWriter : IAsyncDisposable
             {
             }
 
-            await WriteGroupAsync(group).ConfigureAwait(false);
-            group.Clear();
+            await _groups.Writer.WriteAsync(group).ConfigureAwait(false);
+        }
+
+        _groups.Writer.Complete();
+    }
+
+    private async Task BuildAsync()
+    {
+        using var duck = new DuckDBConnection("Data Source=:memory:;threads=1");
+        duck.Open();
+        await foreach (var group in _groups.Reader.ReadAllAsync().ConfigureAwait(false))
+        {
+            await WriteGroupAsync(duck, group).ConfigureAwait(false);
         }
     }
 
-    private async Task WriteGroupAsync(List<Pending> group)
+    private async Task WriteGroupAsync(DuckDBConnection duck, List<Pending> group)
     {
         try
         {
-            var content = BuildSegment(group);
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            var content = BuildSegment(duck, group);
+            var built = System.Diagnostics.Stopwatch.GetElapsedTime(started);
             var segment = await PublishAsync(content).ConfigureAwait(false);
             Interlocked.Increment(ref _segmentsWritten);
-            LogSegment(_logger, segment.Key, group.Sum(p => p.Batch.RecordCount), group.Count, content.Length);
+            LogSegment(_logger, segment.Key, group.Sum(p => p.Batch.RecordCount), group.Count, content.Length, built.TotalMilliseconds, (System.Diagnostics.Stopwatch.GetElapsedTime(started) - built).TotalMilliseconds);
             foreach (var pending in group)
             {
                 pending.Completion.TrySetResult(segment);
@@ -163,11 +180,11 @@ public sealed partial class WalWriter : IAsyncDisposable
         }
     }
 
-    private byte[] BuildSegment(List<Pending> group)
+    private byte[] BuildSegment(DuckDBConnection duck, List<Pending> group)
     {
         var schema = _table.Schema;
-        Execute($"CREATE OR REPLACE TABLE segment ({_layout.StagingColumns})");
-        using (var appender = _duck.CreateAppender("segment"))
+        Execute(duck, $"CREATE OR REPLACE TABLE segment ({_layout.StagingColumns})");
+        using (var appender = duck.CreateAppender("segment"))
         {
             foreach (var pending in group)
             {
@@ -178,34 +195,51 @@ public sealed partial class WalWriter : IAsyncDisposable
         var path = Path.Combine(_options.ScratchDirectory, $"{Signal}-{Guid.NewGuid():N}.parquet");
         try
         {
-            Execute($"COPY (SELECT {_layout.Projection} FROM segment) TO '{path.Replace("'", "''", StringComparison.Ordinal)}' (FORMAT parquet, COMPRESSION zstd, FIELD_IDS {schema.DuckDBFieldIds()})");
+            Execute(duck, $"COPY (SELECT {_layout.Projection} FROM segment) TO '{path.Replace("'", "''", StringComparison.Ordinal)}' (FORMAT parquet, COMPRESSION zstd, FIELD_IDS {schema.DuckDBFieldIds()})");
             return File.ReadAllBytes(path);
         }
         finally
         {
             File.Delete(path);
-            Execute("DROP TABLE segment");
+            Execute(duck, "DROP TABLE segment");
         }
     }
 
-    /// <summary>Publishes the segment at the next free offset; create-only, so no ingester ever overwrites another's.</summary>
+    /// <summary>
+    /// Publishes the segment at the next free offset; create-only, so no ingester ever overwrites
+    /// another's. Builders take offsets in the order they finish; offsets only need to be unique and
+    /// increasing per writer, not to follow arrival order.
+    /// </summary>
     private async Task<WalSegment> PublishAsync(byte[] content)
     {
-        if (_nextOffset < 0)
+        await _offsetsReady.WaitAsync().ConfigureAwait(false);
+        try
         {
-            _nextOffset = await NextFreeOffsetAsync().ConfigureAwait(false);
+            if (Interlocked.Read(ref _nextOffset) < 0)
+            {
+                Interlocked.Exchange(ref _nextOffset, await NextFreeOffsetAsync().ConfigureAwait(false));
+            }
+        }
+        finally
+        {
+            _offsetsReady.Release();
         }
 
         while (true)
         {
-            var key = SegmentKey(Signal, _nextOffset);
+            var offset = Interlocked.Increment(ref _nextOffset) - 1;
+            var key = SegmentKey(Signal, offset);
             if ((await _store.PutAsync(key, content, PutCondition.IfNoneMatch).ConfigureAwait(false)).Written)
             {
-                return new WalSegment(key, _nextOffset++);
+                return new WalSegment(key, offset);
             }
 
             // Taken by another ingester: jump past everything that exists now.
-            _nextOffset = Math.Max(_nextOffset + 1, await NextFreeOffsetAsync().ConfigureAwait(false));
+            var free = await NextFreeOffsetAsync().ConfigureAwait(false);
+            long current;
+            while ((current = Interlocked.Read(ref _nextOffset)) < free && Interlocked.CompareExchange(ref _nextOffset, free, current) != current)
+            {
+            }
         }
     }
 
@@ -232,14 +266,14 @@ public sealed partial class WalWriter : IAsyncDisposable
         return name.EndsWith(".parquet", StringComparison.Ordinal) && long.TryParse(name.AsSpan(0, name.Length - ".parquet".Length), NumberStyles.None, CultureInfo.InvariantCulture, out offset);
     }
 
-    private void Execute(string sql)
+    private static void Execute(DuckDBConnection duck, string sql)
     {
-        using var command = new DuckDBCommand(sql, _duck);
+        using var command = new DuckDBCommand(sql, duck);
         command.ExecuteNonQuery();
     }
 
-    [LoggerMessage(EventId = 100, Level = LogLevel.Debug, Message = "WAL segment {Key}: {Records} records from {Requests} requests, {Bytes} bytes")]
-    private static partial void LogSegment(ILogger logger, string key, int records, int requests, int bytes);
+    [LoggerMessage(EventId = 100, Level = LogLevel.Debug, Message = "WAL segment {Key}: {Records} records from {Requests} requests, {Bytes} bytes; built in {BuildMs:F0} ms, stored in {StoreMs:F0} ms")]
+    private static partial void LogSegment(ILogger logger, string key, int records, int requests, int bytes, double buildMs, double storeMs);
 
     [LoggerMessage(EventId = 101, Level = LogLevel.Error, Message = "Writing a {Signal} WAL segment for {Requests} requests failed; they were not acknowledged")]
     private static partial void LogSegmentFailed(ILogger logger, string signal, int requests, Exception exception);

@@ -33,6 +33,10 @@ public sealed unsafe class DuckDBAppender : IDisposable
     private nint _chunk;
     private int _mapColumn = -1;
     private ulong _mapOffset;
+    private ulong _mapSize;
+    private ulong _mapCapacity;
+    private DuckDBString* _mapKeys;
+    private DuckDBString* _mapValues;
     private int _row;
     private int _column;
 
@@ -277,9 +281,10 @@ public sealed unsafe class DuckDBAppender : IDisposable
     /// <summary>
     /// Starts a value for a <c>MAP(VARCHAR, VARCHAR)</c> column: add entries with
     /// <see cref="AppendMapEntry"/>, then finish with <see cref="EndMap"/>. Keys and values are
-    /// UTF-8 and copied, so the caller's buffers can be reused at once.
+    /// UTF-8 and copied, so the caller's buffers can be reused at once. Give the number of entries
+    /// when known: the map's storage then grows once instead of per entry.
     /// </summary>
-    public DuckDBAppender BeginMap()
+    public DuckDBAppender BeginMap(int expectedEntries = 0)
     {
         var column = CurrentColumn(DuckDBType.Map);
         if (!_stringMaps[column])
@@ -294,6 +299,9 @@ public sealed unsafe class DuckDBAppender : IDisposable
 
         _mapColumn = column;
         _mapOffset = NativeMethods.duckdb_list_vector_get_size(_vectors[column]);
+        _mapSize = _mapOffset;
+        _mapCapacity = 0;
+        ReserveMapEntries((ulong)Math.Max(expectedEntries, 1));
         return this;
     }
 
@@ -310,18 +318,14 @@ public sealed unsafe class DuckDBAppender : IDisposable
             throw new ArgumentException($"A map entry for column {_mapColumn} of '{_table}' is not valid UTF-8.");
         }
 
-        var list = _vectors[_mapColumn];
-        var size = NativeMethods.duckdb_list_vector_get_size(list);
-        if (NativeMethods.duckdb_list_vector_reserve(list, size + 1) != DuckDBState.Success)
+        if (_mapSize == _mapCapacity)
         {
-            throw new DuckDBException($"Could not grow the map of column {_mapColumn} of '{_table}'.", DuckDBErrorType.OutOfMemory);
+            ReserveMapEntries(Math.Max(4, _mapSize - _mapOffset));
         }
 
-        // Reserving may move the child vectors' buffers: take the pointers after it.
-        var entries = NativeMethods.duckdb_list_vector_get_child(list);
-        WriteChildString(NativeMethods.duckdb_struct_vector_get_child(entries, 0), size, keyUtf8);
-        WriteChildString(NativeMethods.duckdb_struct_vector_get_child(entries, 1), size, valueUtf8);
-        NativeMethods.duckdb_list_vector_set_size(list, size + 1);
+        WriteChildString(_mapKeys, _mapSize, keyUtf8);
+        WriteChildString(_mapValues, _mapSize, valueUtf8);
+        _mapSize++;
         return this;
     }
 
@@ -334,8 +338,8 @@ public sealed unsafe class DuckDBAppender : IDisposable
         }
 
         var column = _mapColumn;
-        var size = NativeMethods.duckdb_list_vector_get_size(_vectors[column]);
-        ((DuckDBListEntry*)_data[column])[_row] = new DuckDBListEntry(_mapOffset, size - _mapOffset);
+        NativeMethods.duckdb_list_vector_set_size(_vectors[column], _mapSize);
+        ((DuckDBListEntry*)_data[column])[_row] = new DuckDBListEntry(_mapOffset, _mapSize - _mapOffset);
         _mapColumn = -1;
         return Advance();
     }
@@ -456,11 +460,26 @@ public sealed unsafe class DuckDBAppender : IDisposable
         }
     }
 
-    private void WriteChildString(nint vector, ulong index, ReadOnlySpan<byte> value)
+    /// <summary>Grows the open map's storage by <paramref name="additional"/> entries; reserving may move the child buffers, so their pointers are taken again.</summary>
+    private void ReserveMapEntries(ulong additional)
+    {
+        var list = _vectors[_mapColumn];
+        _mapCapacity = _mapSize + additional;
+        if (NativeMethods.duckdb_list_vector_reserve(list, _mapCapacity) != DuckDBState.Success)
+        {
+            throw new DuckDBException($"Could not grow the map of column {_mapColumn} of '{_table}'.", DuckDBErrorType.OutOfMemory);
+        }
+
+        var entries = NativeMethods.duckdb_list_vector_get_child(list);
+        _mapKeys = (DuckDBString*)NativeMethods.duckdb_vector_get_data(NativeMethods.duckdb_struct_vector_get_child(entries, 0));
+        _mapValues = (DuckDBString*)NativeMethods.duckdb_vector_get_data(NativeMethods.duckdb_struct_vector_get_child(entries, 1));
+    }
+
+    private void WriteChildString(DuckDBString* vector, ulong index, ReadOnlySpan<byte> value)
     {
         var space = _strings.Reserve(value.Length, out var start);
         value.CopyTo(space);
-        DuckDBString.Write((DuckDBString*)NativeMethods.duckdb_vector_get_data(vector) + index, value, start);
+        DuckDBString.Write(vector + index, value, start);
         if (value.Length > DuckDBString.InlineLength)
         {
             _strings.Commit(value.Length);

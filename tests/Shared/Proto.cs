@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 
-namespace IceGate.Server.Tests;
+namespace IceGate.Tests;
 
 /// <summary>Builds OTLP protobuf requests by hand, including malformed ones no SDK would send.</summary>
 internal sealed class Proto

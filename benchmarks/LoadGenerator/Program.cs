@@ -1,0 +1,195 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using IceGate.Tests;
+
+// End-to-end ingest benchmark. Starts the real icegate binary (Release) on the local store in a
+// scratch directory, sends OTLP/HTTP protobuf log batches of realistic records from concurrent
+// clients for a fixed time, and reports accepted records/s and MB/s, acknowledgement latency,
+// WAL PUTs per GB and the server's peak memory.
+//
+//   dotnet run -c Release --project benchmarks/LoadGenerator -- [seconds=30] [clients=16] [records-per-request=1000] [icegate flags…]
+var seconds = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 30;
+var clients = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 16;
+var recordsPerRequest = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 1000;
+var extraFlags = args.Skip(3).ToArray();
+
+var binary = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../../src/Server/bin/Release/net10.0/icegate.dll"));
+if (!File.Exists(binary))
+{
+    Console.Error.WriteLine($"Build the server first: dotnet build -c Release src/Server ({binary} is missing).");
+    return 2;
+}
+
+var scratch = Directory.CreateTempSubdirectory("icegate-load-").FullName;
+var (queryPort, httpPort, grpcPort) = (FreePort(), FreePort(), FreePort());
+var start = new ProcessStartInfo("dotnet") { WorkingDirectory = scratch, RedirectStandardOutput = true, RedirectStandardError = true };
+foreach (var argument in new[] { binary, "serve", $"--QueryUrl=http://127.0.0.1:{queryPort}", $"--OtlpHttpUrl=http://127.0.0.1:{httpPort}", $"--OtlpGrpcUrl=http://127.0.0.1:{grpcPort}", "--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:IceGate.Wal=Debug" }.Concat(extraFlags))
+{
+    start.ArgumentList.Add(argument);
+}
+
+using var server = Process.Start(start)!;
+var log = new System.Collections.Concurrent.ConcurrentQueue<string>();
+server.OutputDataReceived += (_, e) =>
+{
+    if (e.Data is { } line && Environment.GetEnvironmentVariable("ICEGATE_LOAD_VERBOSE") == "1")
+    {
+        log.Enqueue(line);
+    }
+};
+server.ErrorDataReceived += (_, _) => { };
+server.BeginOutputReadLine();
+server.BeginErrorReadLine();
+try
+{
+    using var http = new HttpClient();
+    await WaitHealthyAsync(http, queryPort);
+
+    // Distinct payloads, built before the clock starts so the generator's own work stays small.
+    var payloads = Enumerable.Range(0, 32).Select(i => Payload(i, recordsPerRequest)).ToArray();
+    var latencies = new List<double>[clients];
+    long accepted = 0, acceptedBytes = 0, refused = 0, failed = 0;
+    long peakMemory = 0;
+    var endpoint = new Uri($"http://127.0.0.1:{httpPort}/v1/logs");
+    var clock = Stopwatch.StartNew();
+    using var done = new CancellationTokenSource(TimeSpan.FromSeconds(seconds));
+    var sampler = Task.Run(async () =>
+    {
+        while (!done.IsCancellationRequested)
+        {
+            server.Refresh();
+            peakMemory = Math.Max(peakMemory, server.WorkingSet64);
+            await Task.Delay(100);
+        }
+    });
+
+    await Task.WhenAll(Enumerable.Range(0, clients).Select(client => Task.Run(async () =>
+    {
+        latencies[client] = [];
+        for (var i = client; !done.IsCancellationRequested; i += clients)
+        {
+            var payload = payloads[i % payloads.Length];
+            var content = new ByteArrayContent(payload);
+            content.Headers.ContentType = new MediaTypeHeaderValue("application/x-protobuf");
+            var sent = Stopwatch.GetTimestamp();
+            using var response = await http.PostAsync(endpoint, content);
+            var elapsed = Stopwatch.GetElapsedTime(sent).TotalMilliseconds;
+            if (response.StatusCode == HttpStatusCode.OK)
+            {
+                latencies[client].Add(elapsed);
+                Interlocked.Add(ref accepted, recordsPerRequest);
+                Interlocked.Add(ref acceptedBytes, payload.Length);
+            }
+            else if (response.StatusCode is HttpStatusCode.ServiceUnavailable or HttpStatusCode.TooManyRequests)
+            {
+                Interlocked.Increment(ref refused);
+                await Task.Delay(100);
+            }
+            else
+            {
+                Interlocked.Increment(ref failed);
+            }
+        }
+    })));
+    var wall = clock.Elapsed.TotalSeconds;
+    foreach (var line in log.TakeLast(12))
+    {
+        Console.WriteLine(line);
+    }
+
+    await sampler;
+
+    var all = latencies.SelectMany(l => l).Order().ToList();
+    var segments = Directory.GetFiles(Path.Combine(scratch, "data", "objects", "wal", "logs"), "*.parquet");
+    var walBytes = segments.Sum(f => new FileInfo(f).Length);
+    double Percentile(double p) => all.Count == 0 ? double.NaN : all[(int)Math.Min(all.Count - 1, Math.Ceiling(p * all.Count) - 1)];
+    Console.WriteLine($"| clients | records/request | accepted records/s | accepted MB/s (OTLP protobuf) | ack p50 | ack p99 | WAL PUTs per GB | WAL bytes per OTLP byte | server peak memory | refused (503/429) | failed |");
+    Console.WriteLine($"|---|---|---|---|---|---|---|---|---|---|---|");
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"| {clients} | {recordsPerRequest} | {accepted / wall:N0} | {acceptedBytes / wall / 1e6:F1} | {Percentile(0.50):F0} ms | {Percentile(0.99):F0} ms | {segments.Length / (acceptedBytes / 1e9):N0} | {(double)walBytes / acceptedBytes:F3} | {peakMemory >> 20} MiB | {refused} | {failed} |"));
+    return 0;
+}
+finally
+{
+    server.Kill(entireProcessTree: true);
+    await server.WaitForExitAsync();
+    Directory.Delete(scratch, recursive: true);
+}
+
+static int FreePort()
+{
+    using var listener = new TcpListener(IPAddress.Loopback, 0);
+    listener.Start();
+    return ((IPEndPoint)listener.LocalEndpoint).Port;
+}
+
+static async Task WaitHealthyAsync(HttpClient http, int port)
+{
+    for (var i = 0; i < 300; i++)
+    {
+        try
+        {
+            using var response = await http.GetAsync(new Uri($"http://127.0.0.1:{port}/health"));
+            if (response.IsSuccessStatusCode)
+            {
+                return;
+            }
+        }
+        catch (HttpRequestException)
+        {
+        }
+
+        await Task.Delay(100);
+    }
+
+    throw new InvalidOperationException("icegate did not become healthy.");
+}
+
+// A request of realistic records: resource with service, host and k8s attributes; ~10 record
+// attributes of mixed types; 100–300 byte bodies; trace and span ids; a spread of severities.
+static byte[] Payload(int seed, int records)
+{
+    var random = new Random(seed);
+    string[] services = ["checkout", "cart", "payments", "search", "frontend", "recommendation", "shipping", "email"];
+    string[] routes = ["/api/orders", "/api/cart/items", "/api/pay", "/search", "/", "/api/recommend", "/api/ship", "/api/mail"];
+    var resource = new Proto()
+        .Message(1, Proto.KeyValue("service.name", new Proto().String(1, services[seed % services.Length])))
+        .Message(1, Proto.KeyValue("host.name", new Proto().String(1, $"node-{seed % 5}")))
+        .Message(1, Proto.KeyValue("k8s.pod.name", new Proto().String(1, $"{services[seed % services.Length]}-7d9f8-{seed:x4}")))
+        .Message(1, Proto.KeyValue("deployment.environment.name", new Proto().String(1, "production")));
+    var scope = new Proto().Message(1, new Proto().String(1, "io.opentelemetry.dotnet").String(2, "1.20.1"));
+    var now = (ulong)(DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) * 100;
+    for (var i = 0; i < records; i++)
+    {
+        var status = new[] { 200, 200, 200, 201, 204, 400, 404, 500 }[random.Next(8)];
+        var body = $"{routes[random.Next(routes.Length)]} handled for user {random.Next(100_000)} in {random.Next(2000)} ms with status {status}; request {Guid.NewGuid():N}";
+        body += new string('.', random.Next(0, 160));
+        var traceId = new byte[16];
+        var spanId = new byte[8];
+        random.NextBytes(traceId);
+        random.NextBytes(spanId);
+        var record = new Proto()
+            .Fixed64(1, now + (ulong)i * 1000)
+            .Varint(2, status >= 500 ? 17UL : status >= 400 ? 13UL : 9UL)
+            .String(3, status >= 500 ? "ERROR" : status >= 400 ? "WARN" : "INFO")
+            .Message(5, new Proto().String(1, body))
+            .Message(6, Proto.KeyValue("http.request.method", new Proto().String(1, random.Next(4) == 0 ? "POST" : "GET")))
+            .Message(6, Proto.KeyValue("http.route", new Proto().String(1, routes[random.Next(routes.Length)])))
+            .Message(6, Proto.KeyValue("http.response.status_code", new Proto().Varint(3, (ulong)status)))
+            .Message(6, Proto.KeyValue("user.id", new Proto().String(1, $"user-{random.Next(100_000)}")))
+            .Message(6, Proto.KeyValue("request.id", new Proto().String(1, Guid.NewGuid().ToString("N"))))
+            .Message(6, Proto.KeyValue("duration_ms", new Proto().Fixed64(4, BitConverter.DoubleToUInt64Bits(random.NextDouble() * 2000))))
+            .Message(6, Proto.KeyValue("cloud.region", new Proto().String(1, "eu-west-1")))
+            .Message(6, Proto.KeyValue("retry", new Proto().Varint(2, (ulong)random.Next(2))))
+            .Message(6, Proto.KeyValue("thread.id", new Proto().Varint(3, (ulong)random.Next(64))))
+            .Message(6, Proto.KeyValue("code.function", new Proto().String(1, "HandleAsync")))
+            .Bytes(9, traceId)
+            .Bytes(10, spanId);
+        scope.Message(2, record);
+    }
+
+    return new Proto().Message(1, new Proto().Message(1, resource).Message(2, scope));
+}
