@@ -40,6 +40,7 @@ public sealed class IngestPipeline : IAsyncDisposable
         {
             [Signal.Logs] = new WalWriter(store, TableSchemas.Logs, SegmentLayout.Identity(TableSchemas.Logs), options.Wal, logger),
             [Signal.Traces] = new WalWriter(store, TableSchemas.Spans, SpanBatch.Layout, options.Wal, logger),
+            [Signal.Metrics] = new WalWriter(store, TableSchemas.Metrics, MetricBatch.Layout, options.Wal, logger),
         };
     }
 

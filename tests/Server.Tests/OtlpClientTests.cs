@@ -2,7 +2,9 @@ using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry;
 using OpenTelemetry.Exporter;
+using System.Diagnostics.Metrics;
 using OpenTelemetry.Logs;
+using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 
@@ -142,5 +144,74 @@ public sealed class OtlpClientTests : IDisposable
         Assert.Equal([1L, "declined", "51", 1L, "batch", true, true], child[10..]);
         Assert.Equal(["charge", traceId, rootId, null, "server", "unset", null, "payments", "/charge", "2"], root[..10]);
         Assert.Null(root[10]);
+    }
+
+    [Theory]
+    [InlineData(OtlpExportProtocol.HttpProtobuf)]
+    [InlineData(OtlpExportProtocol.Grpc)]
+    public async Task Metrics_from_the_dotnet_sdk_arrive_as_one_row_per_data_point(OtlpExportProtocol protocol)
+    {
+        await using var icegate = IceGateProcess.Start(_directory, arguments: "serve");
+        await icegate.WaitUntilHealthyAsync(TestContext.Current.CancellationToken);
+        var meterName = $"IceGate.Tests.Metrics.{protocol}";
+        using var meter = new Meter(meterName);
+        var requests = meter.CreateCounter<long>("http.requests", unit: "{request}", description: "Requests served");
+        var latency = meter.CreateHistogram<double>("http.latency", unit: "ms");
+        var sizes = meter.CreateHistogram<double>("payload.size", unit: "By");
+        meter.CreateObservableGauge("queue.depth", () => new Measurement<long>(7, new KeyValuePair<string, object?>("queue", "orders")));
+        using (Sdk.CreateMeterProviderBuilder()
+            .SetResourceBuilder(ResourceBuilder.CreateEmpty().AddService("gateway"))
+            .AddMeter(meterName)
+            .AddView("payload.size", new Base2ExponentialBucketHistogramConfiguration())
+            .AddView("http.latency", new ExplicitBucketHistogramConfiguration { Boundaries = [10, 100, 1000] })
+            .AddOtlpExporter((exporter, reader) =>
+            {
+                exporter.Protocol = protocol;
+                exporter.Endpoint = protocol == OtlpExportProtocol.Grpc ? icegate.OtlpGrpcUrl : new Uri(icegate.OtlpHttpUrl, "/v1/metrics");
+                reader.PeriodicExportingMetricReaderOptions.ExportIntervalMilliseconds = 60_000;
+            })
+            .Build())
+        {
+            requests.Add(3, new KeyValuePair<string, object?>("route", "/a"));
+            requests.Add(4, new KeyValuePair<string, object?>("route", "/b"));
+            foreach (var value in new[] { 5.0, 50, 500, 5000 })
+            {
+                latency.Record(value);
+                sizes.Record(value * 10);
+            }
+
+            // Disposing the provider collects and exports once more, and waits for the answer.
+        }
+
+        var rows = WalContents.Query(icegate.WalDirectory("metrics"), """
+            SELECT metric_name, metric_type, unit, attributes, value_int, value_double, is_monotonic, aggregation_temporality,
+                   count, sum, min, max, bucket_counts, explicit_bounds, scale, positive_bucket_counts, service_name, description
+            FROM wal ORDER BY metric_name, attributes['route']
+            """);
+        var byName = rows.GroupBy(r => (string)r[0]!).ToDictionary(g => g.Key, g => g.ToList());
+        Assert.Equal(["http.latency", "http.requests", "payload.size", "queue.depth"], byName.Keys.Order());
+        Assert.All(rows, r => Assert.Equal("gateway", r[16]));
+
+        var counters = byName["http.requests"];
+        Assert.Equal(2, counters.Count);
+        Assert.Equal(["sum", "{request}", 3L, true, 2], new[] { counters[0][1], counters[0][2], counters[0][4], counters[0][6], counters[0][7] });
+        Assert.Equal(4L, counters[1][4]);
+        Assert.Equal("Requests served", counters[0][17]);
+
+        var histogram = Assert.Single(byName["http.latency"]);
+        Assert.Equal("histogram", histogram[1]);
+        Assert.Equal((4L, 5555.0, 5.0, 5000.0), ((long)histogram[8]!, (double)histogram[9]!, (double)histogram[10]!, (double)histogram[11]!));
+        Assert.Equal(new List<object?> { 1L, 1L, 1L, 1L }, histogram[12]);
+        Assert.Equal(new List<object?> { 10.0, 100.0, 1000.0 }, histogram[13]);
+
+        var exponential = Assert.Single(byName["payload.size"]);
+        Assert.Equal("exponential_histogram", exponential[1]);
+        Assert.Equal(4L, exponential[8]);
+        Assert.NotNull(exponential[14]);
+        Assert.Equal(4L, ((List<object?>)exponential[15]!).Sum(c => (long)c!));
+
+        var gauge = Assert.Single(byName["queue.depth"]);
+        Assert.Equal(["gauge", 7L], new[] { gauge[1], gauge[4] });
+        Assert.Equal("orders", ((Dictionary<object, object?>)gauge[3]!)["queue"]);
     }
 }

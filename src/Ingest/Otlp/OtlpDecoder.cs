@@ -8,6 +8,7 @@ public static class OtlpDecoder
     [
         (Signal.Logs, "/v1/logs", "/opentelemetry.proto.collector.logs.v1.LogsService/Export"),
         (Signal.Traces, "/v1/traces", "/opentelemetry.proto.collector.trace.v1.TraceService/Export"),
+        (Signal.Metrics, "/v1/metrics", "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export"),
     ];
 
     /// <summary>Decodes an <c>Export*ServiceRequest</c> of <paramref name="signal"/>.</summary>
@@ -15,6 +16,7 @@ public static class OtlpDecoder
     {
         Signal.Logs => OtlpLogsDecoder.Decode(request, tenant, ingestedMicros),
         Signal.Traces => OtlpTracesDecoder.Decode(request, tenant, ingestedMicros),
-        _ => throw new InvalidDataException($"{signal} are not accepted yet."),
+        Signal.Metrics => OtlpMetricsDecoder.Decode(request, tenant, ingestedMicros),
+        _ => throw new ArgumentOutOfRangeException(nameof(signal)),
     };
 }

@@ -45,6 +45,22 @@ internal ref struct ProtoReader(ReadOnlySpan<byte> data)
         return true;
     }
 
+    /// <summary>Bytes not yet read.</summary>
+    public readonly int Remaining => _data.Length - _position;
+
+    /// <summary>Reads a varint of a packed run; false at its end.</summary>
+    public bool TryReadVarint(out ulong value)
+    {
+        if (_position >= _data.Length)
+        {
+            value = 0;
+            return false;
+        }
+
+        value = ReadVarint();
+        return true;
+    }
+
     public ulong ReadVarint()
     {
         ulong value = 0;
