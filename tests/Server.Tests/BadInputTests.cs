@@ -64,6 +64,31 @@ public sealed class BadInputTests : IDisposable
     }
 
     [Fact]
+    public async Task Json_requests_are_answered_in_json()
+    {
+        await using var icegate = IceGateProcess.Start(_directory, arguments: "serve");
+        await icegate.WaitUntilHealthyAsync(TestContext.Current.CancellationToken);
+        const string good = """{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"timeUnixNano":"1544712660300000000","body":{"stringValue":"from json"}}]}]}]}""";
+
+        using (var accepted = await PostAsync(icegate, System.Text.Encoding.UTF8.GetBytes(good), contentType: "application/json", tenant: "json-tenant"))
+        {
+            Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
+            Assert.Equal("application/json", accepted.Content.Headers.ContentType?.MediaType);
+            Assert.Equal("{}", await accepted.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        }
+
+        using (var refused = await PostAsync(icegate, "{\"resourceLogs\": ["u8.ToArray(), contentType: "application/json"))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+            using var status = System.Text.Json.JsonDocument.Parse(await refused.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+            Assert.Equal(3, status.RootElement.GetProperty("code").GetInt32());
+            Assert.Contains("JSON", status.RootElement.GetProperty("message").GetString(), StringComparison.Ordinal);
+        }
+
+        Assert.Equal(["json-tenant", "from json"], WalContents.Query(icegate.WalDirectory("logs"), "SELECT tenant_id, body FROM wal").Single());
+    }
+
+    [Fact]
     public async Task Bad_grpc_calls_get_grpc_statuses_in_trailers()
     {
         await using var icegate = IceGateProcess.Start(_directory, arguments: "serve");

@@ -16,6 +16,22 @@ internal sealed class ProtoWriter
         return this;
     }
 
+    public ProtoWriter Fixed64(int field, ulong value)
+    {
+        Tag(field, WireType.Fixed64);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(_buffer.GetSpan(8), value);
+        _buffer.Advance(8);
+        return this;
+    }
+
+    public ProtoWriter Fixed32(int field, uint value)
+    {
+        Tag(field, WireType.Fixed32);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(_buffer.GetSpan(4), value);
+        _buffer.Advance(4);
+        return this;
+    }
+
     public ProtoWriter Bytes(int field, ReadOnlySpan<byte> value)
     {
         Tag(field, WireType.LengthDelimited);

@@ -53,7 +53,7 @@ public static class OtlpHttpEndpoints
             (body, var length) = await RequestBody.ReadAsync(context, request.Headers.ContentEncoding.FirstOrDefault(), pipeline.Options.MaxBodyBytes, context.RequestAborted).ConfigureAwait(false);
             var ingested = (DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) / 10;
             var batch = json
-                ? throw new InvalidDataException("OTLP/JSON is not accepted yet; send application/x-protobuf.")
+                ? OtlpDecoder.Decode(signal, OtlpJson.ToProtobuf(signal, body.AsSpan(0, length)), tenant, ingested)
                 : OtlpDecoder.Decode(signal, body.AsSpan(0, length), tenant, ingested);
             ArrayPool<byte>.Shared.Return(body);
             body = null;
