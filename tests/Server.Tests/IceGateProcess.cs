@@ -52,6 +52,30 @@ public sealed class IceGateProcess : IAsyncDisposable
 
     public int ExitCode => _process.ExitCode;
 
+    /// <summary>
+    /// ICEGATE_ variables that put the store on the test S3 server (from S3_*), under a fresh key
+    /// prefix; skips the test without a server, except under CI=true where that fails it.
+    /// </summary>
+    public static Dictionary<string, string> S3Environment()
+    {
+        var endpoint = Environment.GetEnvironmentVariable("S3_ENDPOINT");
+        if (string.IsNullOrEmpty(endpoint))
+        {
+            Assert.SkipWhen(!string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase), "No S3 endpoint configured (S3_ENDPOINT).");
+            Assert.Fail("CI=true requires an S3 endpoint (S3_ENDPOINT).");
+        }
+
+        return new Dictionary<string, string>
+        {
+            ["ICEGATE_STORE__KIND"] = "s3",
+            ["ICEGATE_STORE__S3__ENDPOINT"] = endpoint,
+            ["ICEGATE_STORE__S3__BUCKET"] = Environment.GetEnvironmentVariable("S3_BUCKET")!,
+            ["ICEGATE_STORE__S3__PREFIX"] = $"tests/{Guid.NewGuid():N}",
+            ["ICEGATE_STORE__S3__ACCESSKEY"] = Environment.GetEnvironmentVariable("S3_ACCESS_KEY")!,
+            ["ICEGATE_STORE__S3__SECRETKEY"] = Environment.GetEnvironmentVariable("S3_SECRET_KEY")!,
+        };
+    }
+
     /// <summary>Starts <c>icegate</c> with <paramref name="arguments"/> (the query URL is added unless given).</summary>
     public static IceGateProcess Start(string workingDirectory, IReadOnlyDictionary<string, string>? environment = null, params string[] arguments)
     {

@@ -58,21 +58,7 @@ public sealed class ServeTests : IDisposable
     [Fact]
     public async Task Serve_uses_the_real_s3_server_when_configured_for_it()
     {
-        var endpoint = Environment.GetEnvironmentVariable("S3_ENDPOINT");
-        if (string.IsNullOrEmpty(endpoint))
-        {
-            Assert.SkipWhen(!string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase), "No S3 endpoint configured (S3_ENDPOINT).");
-            Assert.Fail("CI=true requires an S3 endpoint (S3_ENDPOINT).");
-        }
-
-        var environment = new Dictionary<string, string>
-        {
-            ["ICEGATE_STORE__KIND"] = "s3",
-            ["ICEGATE_STORE__S3__ENDPOINT"] = endpoint,
-            ["ICEGATE_STORE__S3__BUCKET"] = Environment.GetEnvironmentVariable("S3_BUCKET")!,
-            ["ICEGATE_STORE__S3__ACCESSKEY"] = Environment.GetEnvironmentVariable("S3_ACCESS_KEY")!,
-            ["ICEGATE_STORE__S3__SECRETKEY"] = Environment.GetEnvironmentVariable("S3_SECRET_KEY")!,
-        };
+        var environment = IceGateProcess.S3Environment();
         await using var icegate = IceGateProcess.Start(_directory, environment, "serve");
         await icegate.WaitUntilHealthyAsync(TestContext.Current.CancellationToken);
         Assert.Contains("state in s3 bucket", icegate.Output, StringComparison.Ordinal);

@@ -2,9 +2,78 @@ using System.Buffers.Binary;
 
 namespace IceGate.Ingest.Otlp;
 
-/// <summary>Pieces every OTLP decoder shares: resources, scopes, ids and times.</summary>
+/// <summary>A resource's attributes and service name.</summary>
+internal readonly record struct ResourceInfo(MapRef Attributes, Utf8Ref ServiceName);
+
+/// <summary>An instrumentation scope's name, version and attributes.</summary>
+internal readonly record struct ScopeInfo(Utf8Ref Name, Utf8Ref Version, MapRef Attributes);
+
+/// <summary>Decodes one log record, span or metric of a scope into the batch.</summary>
+internal delegate void ItemDecoder<in TBatch>(ReadOnlySpan<byte> item, TBatch batch, ResourceInfo resource, ScopeInfo scope);
+
+/// <summary>Pieces every OTLP decoder shares: the request envelope, resources, scopes, ids and times.</summary>
 internal static class OtlpDecoding
 {
+    /// <summary>
+    /// Walks an <c>Export*ServiceRequest</c> (every signal nests the same way: field 1 resources,
+    /// each with field 2 scopes, each with field 2 items) and decodes each item into
+    /// <paramref name="batch"/>, which is disposed if decoding fails.
+    /// </summary>
+    public static TBatch DecodeRequest<TBatch>(ReadOnlySpan<byte> request, TBatch batch, AnyValueText values, ItemDecoder<TBatch> decodeItem)
+        where TBatch : ArenaBatch
+    {
+        try
+        {
+            var requestReader = new ProtoReader(request);
+            while (requestReader.TryReadTag(out var field, out var wire))
+            {
+                if (field != 1)
+                {
+                    requestReader.Skip(wire);
+                    continue;
+                }
+
+                requestReader.Expect(wire, WireType.LengthDelimited, field);
+                var resourceEnvelope = requestReader.ReadLengthDelimited();
+                var (attributes, service) = Resource(resourceEnvelope, batch.Arena, values);
+                var resource = new ResourceInfo(attributes, service);
+                var resourceReader = new ProtoReader(resourceEnvelope);
+                while (resourceReader.TryReadTag(out var resourceField, out var resourceWire))
+                {
+                    if (resourceField != 2)
+                    {
+                        resourceReader.Skip(resourceWire);
+                        continue;
+                    }
+
+                    resourceReader.Expect(resourceWire, WireType.LengthDelimited, resourceField);
+                    var scopeEnvelope = resourceReader.ReadLengthDelimited();
+                    var (name, version, scopeAttributes) = Scope(scopeEnvelope, batch.Arena, values);
+                    var scope = new ScopeInfo(name, version, scopeAttributes);
+                    var scopeReader = new ProtoReader(scopeEnvelope);
+                    while (scopeReader.TryReadTag(out var scopeField, out var scopeWire))
+                    {
+                        if (scopeField != 2)
+                        {
+                            scopeReader.Skip(scopeWire);
+                            continue;
+                        }
+
+                        scopeReader.Expect(scopeWire, WireType.LengthDelimited, scopeField);
+                        decodeItem(scopeReader.ReadLengthDelimited(), batch, resource, scope);
+                    }
+                }
+            }
+
+            return batch;
+        }
+        catch
+        {
+            batch.Dispose();
+            throw;
+        }
+    }
+
     private static ReadOnlySpan<byte> ServiceNameKey => "service.name"u8;
 
     private static ReadOnlySpan<byte> HexDigits => "0123456789abcdef"u8;

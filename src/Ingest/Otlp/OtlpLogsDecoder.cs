@@ -10,69 +10,11 @@ public static class OtlpLogsDecoder
     public static LogBatch Decode(ReadOnlySpan<byte> request, string tenant, long ingestedMicros)
     {
         var batch = new LogBatch(tenant, ingestedMicros);
-        try
-        {
-            var values = new AnyValueText(batch.Arena);
-            var reader = new ProtoReader(request);
-            while (reader.TryReadTag(out var field, out var wire))
-            {
-                if (field == 1)
-                {
-                    reader.Expect(wire, WireType.LengthDelimited, field);
-                    ResourceLogs(reader.ReadLengthDelimited(), batch, values);
-                }
-                else
-                {
-                    reader.Skip(wire);
-                }
-            }
-
-            return batch;
-        }
-        catch
-        {
-            batch.Dispose();
-            throw;
-        }
+        var values = new AnyValueText(batch.Arena);
+        return OtlpDecoding.DecodeRequest(request, batch, values, (item, b, resource, scope) => b.Add(LogRecord(item, b, values, resource, scope)));
     }
 
-    private static void ResourceLogs(ReadOnlySpan<byte> message, LogBatch batch, AnyValueText values)
-    {
-        var resource = OtlpDecoding.Resource(message, batch.Arena, values);
-        var reader = new ProtoReader(message);
-        while (reader.TryReadTag(out var field, out var wire))
-        {
-            if (field == 2)
-            {
-                reader.Expect(wire, WireType.LengthDelimited, field);
-                ScopeLogs(reader.ReadLengthDelimited(), batch, values, resource);
-            }
-            else
-            {
-                reader.Skip(wire);
-            }
-        }
-    }
-
-    private static void ScopeLogs(ReadOnlySpan<byte> message, LogBatch batch, AnyValueText values, (MapRef Attributes, Utf8Ref ServiceName) resource)
-    {
-        var scope = OtlpDecoding.Scope(message, batch.Arena, values);
-        var reader = new ProtoReader(message);
-        while (reader.TryReadTag(out var field, out var wire))
-        {
-            if (field == 2)
-            {
-                reader.Expect(wire, WireType.LengthDelimited, field);
-                batch.Add(LogRecord(reader.ReadLengthDelimited(), batch, values, resource, scope));
-            }
-            else
-            {
-                reader.Skip(wire);
-            }
-        }
-    }
-
-    private static LogRow LogRecord(ReadOnlySpan<byte> message, LogBatch batch, AnyValueText values, (MapRef Attributes, Utf8Ref ServiceName) resource, (Utf8Ref Name, Utf8Ref Version, MapRef Attributes) scope)
+    private static LogRow LogRecord(ReadOnlySpan<byte> message, LogBatch batch, AnyValueText values, ResourceInfo resource, ScopeInfo scope)
     {
         var arena = batch.Arena;
         ulong time = 0, observed = 0;

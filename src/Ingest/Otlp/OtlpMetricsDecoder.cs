@@ -20,43 +20,9 @@ public static class OtlpMetricsDecoder
     public static MetricBatch Decode(ReadOnlySpan<byte> request, string tenant, long ingestedMicros)
     {
         var batch = new MetricBatch(tenant, ingestedMicros);
-        try
-        {
-            var values = new AnyValueText(batch.Arena);
-            var reader = new ProtoReader(request);
-            while (reader.TryReadTag(out var field, out var wire))
-            {
-                if (field == 1)
-                {
-                    reader.Expect(wire, WireType.LengthDelimited, field);
-                    ResourceMetrics(reader.ReadLengthDelimited(), batch, values);
-                }
-                else
-                {
-                    reader.Skip(wire);
-                }
-            }
-
-            return batch;
-        }
-        catch
-        {
-            batch.Dispose();
-            throw;
-        }
-    }
-
-    private static void ResourceMetrics(ReadOnlySpan<byte> message, MetricBatch batch, AnyValueText values)
-    {
-        var resource = OtlpDecoding.Resource(message, batch.Arena, values);
-        foreach (var scopeMetrics in Repeated(message, 2))
-        {
-            var scope = OtlpDecoding.Scope(message[scopeMetrics], batch.Arena, values);
-            foreach (var metric in Repeated(message[scopeMetrics], 2))
-            {
-                Metric(message[scopeMetrics][metric], batch, values, new Context(resource.Attributes, resource.ServiceName, scope.Name, scope.Version, scope.Attributes));
-            }
-        }
+        var values = new AnyValueText(batch.Arena);
+        return OtlpDecoding.DecodeRequest(request, batch, values, (item, b, resource, scope) =>
+            Metric(item, b, values, new Context(resource.Attributes, resource.ServiceName, scope.Name, scope.Version, scope.Attributes)));
     }
 
     private static void Metric(ReadOnlySpan<byte> message, MetricBatch batch, AnyValueText values, Context context)

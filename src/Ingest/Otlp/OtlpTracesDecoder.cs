@@ -17,69 +17,11 @@ public static class OtlpTracesDecoder
     public static SpanBatch Decode(ReadOnlySpan<byte> request, string tenant, long ingestedMicros)
     {
         var batch = new SpanBatch(tenant, ingestedMicros);
-        try
-        {
-            var context = new Context(batch);
-            var reader = new ProtoReader(request);
-            while (reader.TryReadTag(out var field, out var wire))
-            {
-                if (field == 1)
-                {
-                    reader.Expect(wire, WireType.LengthDelimited, field);
-                    ResourceSpans(reader.ReadLengthDelimited(), context);
-                }
-                else
-                {
-                    reader.Skip(wire);
-                }
-            }
-
-            return batch;
-        }
-        catch
-        {
-            batch.Dispose();
-            throw;
-        }
+        var context = new Context(batch);
+        return OtlpDecoding.DecodeRequest(request, batch, context.Values, (item, b, resource, scope) => b.Add(Span(item, context, resource, scope)));
     }
 
-    private static void ResourceSpans(ReadOnlySpan<byte> message, Context context)
-    {
-        var resource = OtlpDecoding.Resource(message, context.Batch.Arena, context.Values);
-        var reader = new ProtoReader(message);
-        while (reader.TryReadTag(out var field, out var wire))
-        {
-            if (field == 2)
-            {
-                reader.Expect(wire, WireType.LengthDelimited, field);
-                ScopeSpans(reader.ReadLengthDelimited(), context, resource);
-            }
-            else
-            {
-                reader.Skip(wire);
-            }
-        }
-    }
-
-    private static void ScopeSpans(ReadOnlySpan<byte> message, Context context, (MapRef Attributes, Utf8Ref ServiceName) resource)
-    {
-        var scope = OtlpDecoding.Scope(message, context.Batch.Arena, context.Values);
-        var reader = new ProtoReader(message);
-        while (reader.TryReadTag(out var field, out var wire))
-        {
-            if (field == 2)
-            {
-                reader.Expect(wire, WireType.LengthDelimited, field);
-                context.Batch.Add(Span(reader.ReadLengthDelimited(), context, resource, scope));
-            }
-            else
-            {
-                reader.Skip(wire);
-            }
-        }
-    }
-
-    private static SpanRow Span(ReadOnlySpan<byte> message, Context context, (MapRef Attributes, Utf8Ref ServiceName) resource, (Utf8Ref Name, Utf8Ref Version, MapRef Attributes) scope)
+    private static SpanRow Span(ReadOnlySpan<byte> message, Context context, ResourceInfo resource, ScopeInfo scope)
     {
         var arena = context.Batch.Arena;
         Utf8Ref traceId = Utf8Ref.Null, spanId = Utf8Ref.Null, parent = Utf8Ref.Null, traceState = Utf8Ref.Null, name = Utf8Ref.Null, statusMessage = Utf8Ref.Null;
