@@ -11,6 +11,12 @@ public interface ISignalBatch : IDisposable
     /// <summary>How many records (log records, spans, data points) it holds.</summary>
     int RecordCount { get; }
 
+    /// <summary>Records refused individually while decoding; the rest are stored.</summary>
+    long Rejected { get; }
+
+    /// <summary>Why the first rejected record was refused, if any was.</summary>
+    string? RejectionMessage { get; }
+
     /// <summary>Approximate memory the batch holds, for backpressure accounting.</summary>
     long ByteCount { get; }
 

@@ -64,6 +64,35 @@ public sealed class BadInputTests : IDisposable
     }
 
     [Fact]
+    public async Task A_bad_record_is_rejected_alone_as_a_partial_success()
+    {
+        await using var icegate = IceGateProcess.Start(_directory, arguments: "serve");
+        await icegate.WaitUntilHealthyAsync(TestContext.Current.CancellationToken);
+        byte[] Record(byte[] body) => new Proto().Fixed64(1, 1_700_000_000_000_000_000).Message(5, new Proto().Bytes(1, body));
+        var request = new Proto().Message(1, new Proto().Message(2, new Proto()
+            .Message(2, Record("first"u8.ToArray()))
+            .Message(2, Record([0x62, 0xFF, 0x61, 0x64]))
+            .Message(2, Record("third"u8.ToArray()))));
+
+        using var response = await PostAsync(icegate, request);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var body = await response.Content.ReadAsByteArrayAsync(TestContext.Current.CancellationToken);
+
+        // ExportLogsServiceResponse { 1: partial_success { 1: rejected_log_records = 1, 2: error_message } }
+        Assert.Equal(0x0A, body[0]);
+        Assert.Equal([0x08, 0x01, 0x12], body[2..5]);
+        Assert.Contains("UTF-8", System.Text.Encoding.UTF8.GetString(body), StringComparison.Ordinal);
+
+        // JSON is transcoded before records are decoded, so a malformed id in it fails the whole request.
+        const string json = """{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":{"stringValue":"json ok"}},{"traceId":"abc","body":{"stringValue":"x"}}]}]}]}""";
+        using var jsonResponse = await PostAsync(icegate, System.Text.Encoding.UTF8.GetBytes(json), contentType: "application/json");
+        Assert.Equal(HttpStatusCode.BadRequest, jsonResponse.StatusCode);
+
+        var bodies = WalContents.Query(icegate.WalDirectory("logs"), "SELECT body FROM wal ORDER BY body").Select(r => r[0]).ToList();
+        Assert.Equal(["first", "third"], bodies);
+    }
+
+    [Fact]
     public async Task Json_requests_are_answered_in_json()
     {
         await using var icegate = IceGateProcess.Start(_directory, arguments: "serve");

@@ -29,6 +29,23 @@ public abstract class ArenaBatch : ISignalBatch
 
     internal RowArena Arena { get; } = new();
 
+    /// <summary>Records refused individually (answered as OTLP partial success).</summary>
+    public long Rejected { get; private set; }
+
+    /// <summary>Why the first rejected record was refused.</summary>
+    public string? RejectionMessage { get; private set; }
+
+    /// <summary>Counts a rejected record (for a metric, the data points it had yielded, at least one) and drops the rows it had added.</summary>
+    internal void Reject(int added, string message)
+    {
+        RemoveLast(added);
+        Rejected += Math.Max(1, added);
+        RejectionMessage ??= message;
+    }
+
+    /// <summary>Drops the last <paramref name="count"/> rows (of a record that turned out bad).</summary>
+    private protected abstract void RemoveLast(int count);
+
     /// <inheritdoc />
     public abstract void AppendTo(DuckDBAppender appender);
 

@@ -32,6 +32,9 @@ public sealed class LogBatch : ArenaBatch
     /// <inheritdoc />
     public override int RecordCount => _rows.Count;
 
+    /// <inheritdoc />
+    private protected override void RemoveLast(int count) => _rows.RemoveRange(_rows.Count - count, count);
+
     internal IReadOnlyList<LogRow> Rows => _rows;
 
     internal void Add(LogRow row) => _rows.Add(row);

@@ -60,6 +60,9 @@ public sealed class MetricBatch : ArenaBatch
     /// <inheritdoc />
     public override int RecordCount => _rows.Count;
 
+    /// <inheritdoc />
+    private protected override void RemoveLast(int count) => _rows.RemoveRange(_rows.Count - count, count);
+
     internal void Add(MetricRow row) => _rows.Add(row);
 
     /// <inheritdoc />

@@ -60,9 +60,27 @@ internal static class OtlpDecoding
                         }
 
                         scopeReader.Expect(scopeWire, WireType.LengthDelimited, scopeField);
-                        decodeItem(scopeReader.ReadLengthDelimited(), batch, resource, scope);
+                        var item = scopeReader.ReadLengthDelimited();
+                        var entries = batch.Arena.EntryCount;
+                        var records = batch.RecordCount;
+                        try
+                        {
+                            decodeItem(item, batch, resource, scope);
+                        }
+                        catch (InvalidDataException e)
+                        {
+                            // A bad record is rejected alone (partial success); its item bytes are
+                            // self-delimited, so the rest of the request is still well-formed.
+                            batch.Arena.TruncateEntries(entries);
+                            batch.Reject(batch.RecordCount - records, e.Message);
+                        }
                     }
                 }
+            }
+
+            if (batch.Rejected > 0 && batch.RecordCount == 0)
+            {
+                throw new InvalidDataException($"Every record was rejected; the first: {batch.RejectionMessage}");
             }
 
             return batch;

@@ -49,6 +49,9 @@ public sealed class SpanBatch : ArenaBatch
     /// <inheritdoc />
     public override int RecordCount => _rows.Count;
 
+    /// <inheritdoc />
+    private protected override void RemoveLast(int count) => _rows.RemoveRange(_rows.Count - count, count);
+
     internal void Add(SpanRow row) => _rows.Add(row);
 
     /// <inheritdoc />

@@ -75,12 +75,17 @@ public static class OtlpGrpcEndpoints
 
             ArrayPool<byte>.Shared.Return(body);
             body = null;
+            var (rejected, rejection) = (batch.Rejected, batch.RejectionMessage);
             await pipeline.SubmitAsync(signal, batch, length).ConfigureAwait(false);
 
             var response = context.Response;
             response.ContentType = GrpcContentType;
             response.Headers["grpc-accept-encoding"] = "identity,gzip";
-            await response.Body.WriteAsync(new byte[FrameHeader], context.RequestAborted).ConfigureAwait(false);
+            var reply = ExportResponse.Protobuf(rejected, rejection);
+            var frame = new byte[FrameHeader + reply.Length];
+            BinaryPrimitives.WriteUInt32BigEndian(frame.AsSpan(1), (uint)reply.Length);
+            reply.CopyTo(frame, FrameHeader);
+            await response.Body.WriteAsync(frame, context.RequestAborted).ConfigureAwait(false);
             response.AppendTrailer("grpc-status", "0");
         }
         catch (Exception e) when (IngestError.From(e) is { } error)

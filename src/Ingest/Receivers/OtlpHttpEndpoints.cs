@@ -57,13 +57,11 @@ public static class OtlpHttpEndpoints
                 : OtlpDecoder.Decode(signal, body.AsSpan(0, length), tenant, ingested);
             ArrayPool<byte>.Shared.Return(body);
             body = null;
+            var (rejected, rejection) = (batch.Rejected, batch.RejectionMessage);
             await pipeline.SubmitAsync(signal, batch, length).ConfigureAwait(false);
             context.Response.StatusCode = StatusCodes.Status200OK;
             context.Response.ContentType = json ? Json : Protobuf;
-            if (json)
-            {
-                await context.Response.WriteAsync("{}", context.RequestAborted).ConfigureAwait(false);
-            }
+            await context.Response.Body.WriteAsync(json ? ExportResponse.Json(signal, rejected, rejection) : ExportResponse.Protobuf(rejected, rejection), context.RequestAborted).ConfigureAwait(false);
         }
         catch (Exception e) when (IngestError.From(e) is { } error)
         {
