@@ -189,9 +189,6 @@ public sealed class IcebergCatalog
         return orphans;
     }
 
-    /// <summary>The store key of a URI in this warehouse.</summary>
-    public string KeyOf(string uri) => _files.KeyOf(uri);
-
     internal TableFiles Files => _files;
 
     private static int VersionOf(string metadataLocation)

@@ -47,9 +47,6 @@ public sealed class IngestPipeline : IAsyncDisposable
     /// <summary>The settings.</summary>
     public IngestOptions Options { get; }
 
-    /// <summary>The WAL of a signal.</summary>
-    public WalWriter Wal(Signal signal) => _wals[signal];
-
     /// <summary>
     /// Stores a decoded request (which the pipeline now owns) and completes once it is durable.
     /// Throws <see cref="RateLimitedException"/> over the tenant's limits,

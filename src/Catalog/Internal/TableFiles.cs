@@ -12,8 +12,6 @@ internal sealed class TableFiles(IObjectStore store, int cachedFiles = 10_000)
 {
     private readonly ConcurrentDictionary<string, object> _cache = new(StringComparer.Ordinal);
 
-    public IObjectStore Store => store;
-
     public string KeyOf(string uri)
     {
         var prefix = store.Location + "/";

@@ -1,5 +1,3 @@
-using System.Buffers.Binary;
-
 namespace IceGate.Ingest.Otlp;
 
 /// <summary>A resource's attributes and service name.</summary>
@@ -218,6 +216,4 @@ internal static class OtlpDecoding
 
     /// <summary>Nanoseconds since the epoch to microseconds.</summary>
     public static long Micros(ulong nanos) => (long)(nanos / 1000);
-
-    public static ulong Fixed64(ReadOnlySpan<byte> bytes) => BinaryPrimitives.ReadUInt64LittleEndian(bytes);
 }

@@ -61,13 +61,8 @@ public sealed partial class WalWriter : IAsyncDisposable
     /// <summary>Decoded bytes waiting to be written.</summary>
     public long PendingBytes => Interlocked.Read(ref _pendingBytes);
 
-    /// <summary>Segments written since start.</summary>
-    public long SegmentsWritten => Interlocked.Read(ref _segmentsWritten);
-
-    private long _segmentsWritten;
-
     /// <summary>The key of the segment at <paramref name="offset"/>.</summary>
-    public static string SegmentKey(string signal, long offset) => $"wal/{signal}/{offset.ToString("D20", CultureInfo.InvariantCulture)}.parquet";
+    private static string SegmentKey(string signal, long offset) => $"wal/{signal}/{offset.ToString("D20", CultureInfo.InvariantCulture)}.parquet";
 
     /// <summary>
     /// Queues <paramref name="batch"/> (which the WAL now owns) and completes once it is durable.
@@ -154,7 +149,6 @@ public sealed partial class WalWriter : IAsyncDisposable
             var content = BuildSegment(duck, group);
             var built = System.Diagnostics.Stopwatch.GetElapsedTime(started);
             var segment = await PublishAsync(content).ConfigureAwait(false);
-            Interlocked.Increment(ref _segmentsWritten);
             LogSegment(_logger, segment.Key, group.Sum(p => p.Batch.RecordCount), group.Count, content.Length, built.TotalMilliseconds, (System.Diagnostics.Stopwatch.GetElapsedTime(started) - built).TotalMilliseconds);
             foreach (var pending in group)
             {
@@ -258,9 +252,8 @@ public sealed partial class WalWriter : IAsyncDisposable
     }
 
     /// <summary>The offset in a segment key, if it is one.</summary>
-    public static bool TryParseOffset(string key, out long offset)
+    private static bool TryParseOffset(string key, out long offset)
     {
-        ArgumentNullException.ThrowIfNull(key);
         var name = key[(key.LastIndexOf('/') + 1)..];
         offset = -1;
         return name.EndsWith(".parquet", StringComparison.Ordinal) && long.TryParse(name.AsSpan(0, name.Length - ".parquet".Length), NumberStyles.None, CultureInfo.InvariantCulture, out offset);
