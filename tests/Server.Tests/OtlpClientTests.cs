@@ -214,4 +214,34 @@ public sealed class OtlpClientTests : IDisposable
         Assert.Equal(["gauge", 7L], new[] { gauge[1], gauge[4] });
         Assert.Equal("orders", ((Dictionary<object, object?>)gauge[3]!)["queue"]);
     }
+
+    [Fact]
+    public async Task On_s3_an_acknowledged_request_is_a_wal_segment_in_the_bucket()
+    {
+        var environment = IceGateProcess.S3Environment();
+        await using var icegate = IceGateProcess.Start(_directory, environment, "serve");
+        await icegate.WaitUntilHealthyAsync(TestContext.Current.CancellationToken);
+        using (var http = new HttpClient())
+        {
+            var content = new ByteArrayContent(IceGate.Tests.Proto.Logs("s3-service", "stored in s3", "and this"));
+            content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/x-protobuf");
+            using var response = await http.PostAsync(new Uri(icegate.OtlpHttpUrl, "/v1/logs"), content, TestContext.Current.CancellationToken);
+            Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+        }
+
+        using var s3 = new IceGate.Lakehouse.Storage.S3ObjectStore(new IceGate.Lakehouse.Storage.S3ObjectStoreOptions
+        {
+            Endpoint = environment["ICEGATE_STORE__S3__ENDPOINT"],
+            Bucket = environment["ICEGATE_STORE__S3__BUCKET"],
+            Prefix = environment["ICEGATE_STORE__S3__PREFIX"],
+            AccessKey = environment["ICEGATE_STORE__S3__ACCESSKEY"],
+            SecretKey = environment["ICEGATE_STORE__S3__SECRETKEY"],
+        });
+        var segment = Assert.Single((await s3.ListAsync("wal/logs/", cancellationToken: TestContext.Current.CancellationToken)).Objects);
+        Assert.Equal("wal/logs/00000000000000000000.parquet", segment.Key);
+        var local = Path.Combine(_directory, "downloaded");
+        Directory.CreateDirectory(local);
+        await File.WriteAllBytesAsync(Path.Combine(local, "segment.parquet"), (await s3.GetAsync(segment.Key, cancellationToken: TestContext.Current.CancellationToken))!.Content.ToArray(), TestContext.Current.CancellationToken);
+        Assert.Equal(["and this", "stored in s3"], WalContents.Query(local, "SELECT body FROM wal ORDER BY body").Select(r => r[0]));
+    }
 }
