@@ -9,9 +9,10 @@ using Microsoft.AspNetCore.Routing;
 namespace IceGate.Ingest.Receivers;
 
 /// <summary>
-/// OTLP/HTTP (port 4318): <c>POST /v1/logs</c> and <c>/v1/traces</c>, protobuf or JSON bodies, optionally gzipped. The
-/// answer is 200 with an empty <c>Export*ServiceResponse</c> once the records are durable, or an
-/// error status with a <c>google.rpc.Status</c> body in the request's encoding.
+/// OTLP/HTTP (port 4318): <c>POST /v1/logs</c>, <c>/v1/traces</c> and <c>/v1/metrics</c>, protobuf or
+/// JSON bodies, optionally gzipped. The answer is 200 with an <c>Export*ServiceResponse</c> once the
+/// records are durable (carrying <c>partial_success</c> if some were refused one by one), or an
+/// error status with a <c>google.rpc.Status</c> body, in the request's encoding.
 /// </summary>
 public static class OtlpHttpEndpoints
 {
