@@ -58,7 +58,7 @@ public static class OtlpGrpcEndpoints
         try
         {
             (body, var length) = await RequestBody.ReadAllAsync(request.Body, pipeline.Options.MaxBodyBytes + FrameHeader, context.RequestAborted).ConfigureAwait(false);
-            var (message, rented) = Unframe(body.AsMemory(0, length), request.Headers["grpc-encoding"].FirstOrDefault(), pipeline.Options.MaxBodyBytes);
+            var (message, rented) = await UnframeAsync(body.AsMemory(0, length), request.Headers["grpc-encoding"].FirstOrDefault(), pipeline.Options.MaxBodyBytes, context.RequestAborted).ConfigureAwait(false);
             ISignalBatch batch;
             try
             {
@@ -109,7 +109,7 @@ public static class OtlpGrpcEndpoints
     /// Checks the request holds exactly one framed message and returns it, decompressed if flagged;
     /// a decompressed message lives in a rented buffer (the second item) the caller returns.
     /// </summary>
-    private static (ReadOnlyMemory<byte> Message, byte[]? Rented) Unframe(ReadOnlyMemory<byte> body, string? encoding, long limit)
+    private static async Task<(ReadOnlyMemory<byte> Message, byte[]? Rented)> UnframeAsync(ReadOnlyMemory<byte> body, string? encoding, long limit, CancellationToken cancellationToken)
     {
         if (body.Length < FrameHeader || BinaryPrimitives.ReadUInt32BigEndian(body.Span[1..]) != body.Length - FrameHeader)
         {
@@ -132,10 +132,10 @@ public static class OtlpGrpcEndpoints
             throw new GrpcProtocolException(new IngestError(200, IngestError.GrpcUnimplemented, $"Message encoding '{encoding}' is not supported; use identity or gzip.", null));
         }
 
-        using var gzip = new GZipStream(new MemoryStream(body[FrameHeader..].ToArray()), CompressionMode.Decompress);
+        await using var gzip = new GZipStream(new MemoryStream(body[FrameHeader..].ToArray()), CompressionMode.Decompress);
         try
         {
-            var (buffer, length) = RequestBody.ReadAllAsync(gzip, limit, CancellationToken.None).GetAwaiter().GetResult();
+            var (buffer, length) = await RequestBody.ReadAllAsync(gzip, limit, cancellationToken).ConfigureAwait(false);
             return (buffer.AsMemory(0, length), buffer);
         }
         catch (InvalidDataException e)
