@@ -144,7 +144,7 @@ public sealed class IcebergCatalog
             var (next, snapshot) = await _producer.ApplyAsync(current, location, update, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), cancellationToken).ConfigureAwait(false);
             var nextLocation = await WriteMetadataAsync(next, VersionOf(location) + 1, cancellationToken).ConfigureAwait(false);
             Namespace(root, ns).Tables[name] = nextLocation;
-            if ((await _store.PutAsync(RootKey, root.ToJson(), etag is null ? PutCondition.IfNoneMatch : PutCondition.IfMatch(etag), cancellationToken).ConfigureAwait(false)).Written)
+            if ((await _store.PutAsync(RootKey, root.NextVersion(), etag is null ? PutCondition.IfNoneMatch : PutCondition.IfMatch(etag), cancellationToken).ConfigureAwait(false)).Written)
             {
                 return new CommitResult(nextLocation, next, snapshot, AlreadyApplied: false, attempt);
             }
@@ -231,7 +231,7 @@ public sealed class IcebergCatalog
         {
             var (root, etag) = await ReadRootAsync(cancellationToken).ConfigureAwait(false);
             change(root);
-            if ((await _store.PutAsync(RootKey, root.ToJson(), etag is null ? PutCondition.IfNoneMatch : PutCondition.IfMatch(etag), cancellationToken).ConfigureAwait(false)).Written)
+            if ((await _store.PutAsync(RootKey, root.NextVersion(), etag is null ? PutCondition.IfNoneMatch : PutCondition.IfMatch(etag), cancellationToken).ConfigureAwait(false)).Written)
             {
                 return;
             }

@@ -21,7 +21,8 @@ internal sealed class CatalogRoot
 
     public static CatalogRoot Parse(ReadOnlyMemory<byte> json) => JsonSerializer.Deserialize(json.Span, CatalogJson.Default.CatalogRoot) ?? new CatalogRoot();
 
-    public byte[] ToJson()
+    /// <summary>The next version of the root: a fresh commit id, then the JSON.</summary>
+    public byte[] NextVersion()
     {
         CommitId = Guid.NewGuid().ToString("N");
         return JsonSerializer.SerializeToUtf8Bytes(this, CatalogJson.Default.CatalogRoot);

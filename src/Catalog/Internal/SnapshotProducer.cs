@@ -192,12 +192,18 @@ internal sealed class SnapshotProducer(TableFiles files)
             .Where((s, i) => s.SnapshotId == current.CurrentSnapshotId || i >= current.Snapshots.Count - expire.RetainLast || s.TimestampMs >= expire.OlderThanMs)
             .ToList();
         var kept = keep.Select(s => s.SnapshotId).ToHashSet();
-        var lastExpired = current.SnapshotLog.Select((e, i) => (e, i)).LastOrDefault(p => !kept.Contains(p.e.SnapshotId)).i;
-        return current with
+
+        // The log keeps only entries after the last one naming an expired snapshot: it stays a contiguous history.
+        var lastExpired = -1;
+        for (var i = 0; i < current.SnapshotLog.Count; i++)
         {
-            Snapshots = keep,
-            SnapshotLog = current.SnapshotLog.Skip(keep.Count == current.Snapshots.Count ? 0 : lastExpired + 1).ToList(),
-        };
+            if (!kept.Contains(current.SnapshotLog[i].SnapshotId))
+            {
+                lastExpired = i;
+            }
+        }
+
+        return current with { Snapshots = keep, SnapshotLog = current.SnapshotLog.Skip(lastExpired + 1).ToList() };
     }
 
     private static Dictionary<string, string> UpdatedProperties(IReadOnlyDictionary<string, string> current, SetProperties set)
