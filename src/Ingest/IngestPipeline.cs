@@ -47,6 +47,9 @@ public sealed class IngestPipeline : IAsyncDisposable
     /// <summary>The settings.</summary>
     public IngestOptions Options { get; }
 
+    /// <summary>The WAL of each signal.</summary>
+    public IReadOnlyDictionary<Signal, WalWriter> Wals => _wals;
+
     /// <summary>
     /// Stores a decoded request (which the pipeline now owns) and completes once it is durable.
     /// Throws <see cref="RateLimitedException"/> over the tenant's limits,

@@ -79,6 +79,7 @@ internal static class Startup
         var app = builder.Build();
         var version = typeof(IceGateOptions).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "dev";
         app.MapHealth(version);
+        app.MapMetrics();
         app.MapIcebergRestCatalog(catalog, new RestCatalogOptions { Token = options.Catalog.Token, FileIOConfig = FileIOConfig(options) });
         var pipeline = app.Services.GetRequiredService<IngestPipeline>();
         app.MapOtlpHttp(pipeline, listeners.OtlpHttpHost);

@@ -23,6 +23,33 @@ public sealed class ServeTests : IDisposable
     }
 
     [Fact]
+    public async Task Metrics_report_store_requests_and_wal_throughput_in_prometheus_format()
+    {
+        await using var icegate = IceGateProcess.Start(_directory, arguments: "serve");
+        await icegate.WaitUntilHealthyAsync(TestContext.Current.CancellationToken);
+        using var client = new HttpClient();
+        var content = new ByteArrayContent(IceGate.Tests.Proto.Logs("metered", "one", "two", "three"));
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/x-protobuf");
+        using (var response = await client.PostAsync(new Uri(icegate.OtlpHttpUrl, "/v1/logs"), content, TestContext.Current.CancellationToken))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        using var metrics = await client.GetAsync(new Uri(icegate.QueryUrl, "/metrics"), TestContext.Current.CancellationToken);
+        Assert.Equal("text/plain", metrics.Content.Headers.ContentType?.MediaType);
+        var lines = (await metrics.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).Split('\n');
+        long Value(string series) => long.Parse(Assert.Single(lines, l => l.StartsWith(series + " ", StringComparison.Ordinal)).Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
+
+        Assert.Equal(1, Value("icegate_wal_segments_total{signal=\"logs\"}"));
+        Assert.Equal(3, Value("icegate_wal_records_total{signal=\"logs\"}"));
+        Assert.Equal(0, Value("icegate_wal_segments_total{signal=\"spans\"}"));
+        Assert.Equal(0, Value("icegate_wal_pending_bytes{signal=\"logs\"}"));
+        Assert.True(Value("icegate_object_store_requests_total{operation=\"put\"}") >= 1);
+        Assert.True(Value("icegate_object_store_written_bytes_total{operation=\"put\"}") >= Value("icegate_wal_written_bytes_total{signal=\"logs\"}"));
+        Assert.Contains("# TYPE icegate_wal_pending_bytes gauge", lines);
+    }
+
+    [Fact]
     public async Task Health_is_503_when_the_object_store_cannot_be_reached()
     {
         var environment = new Dictionary<string, string>

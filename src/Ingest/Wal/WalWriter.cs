@@ -34,6 +34,9 @@ public sealed partial class WalWriter : IAsyncDisposable
     private readonly Channel<List<Pending>> _groups;
     private readonly Task _loop;
     private long _pendingBytes;
+    private long _segmentsWritten;
+    private long _recordsWritten;
+    private long _bytesWritten;
     private readonly SemaphoreSlim _offsetsReady = new(1, 1);
     private long _nextOffset = -1;
 
@@ -60,6 +63,15 @@ public sealed partial class WalWriter : IAsyncDisposable
 
     /// <summary>Decoded bytes waiting to be written.</summary>
     public long PendingBytes => Interlocked.Read(ref _pendingBytes);
+
+    /// <summary>Segments written since start.</summary>
+    public long SegmentsWritten => Interlocked.Read(ref _segmentsWritten);
+
+    /// <summary>Records made durable since start.</summary>
+    public long RecordsWritten => Interlocked.Read(ref _recordsWritten);
+
+    /// <summary>Segment bytes written since start.</summary>
+    public long BytesWritten => Interlocked.Read(ref _bytesWritten);
 
     /// <summary>The key of the segment at <paramref name="offset"/>.</summary>
     private static string SegmentKey(string signal, long offset) => $"wal/{signal}/{offset.ToString("D20", CultureInfo.InvariantCulture)}.parquet";
@@ -149,6 +161,9 @@ public sealed partial class WalWriter : IAsyncDisposable
             var content = BuildSegment(duck, group);
             var built = System.Diagnostics.Stopwatch.GetElapsedTime(started);
             var segment = await PublishAsync(content).ConfigureAwait(false);
+            Interlocked.Increment(ref _segmentsWritten);
+            Interlocked.Add(ref _recordsWritten, group.Sum(p => (long)p.Batch.RecordCount));
+            Interlocked.Add(ref _bytesWritten, content.Length);
             LogSegment(_logger, segment.Key, group.Sum(p => p.Batch.RecordCount), group.Count, content.Length, built.TotalMilliseconds, (System.Diagnostics.Stopwatch.GetElapsedTime(started) - built).TotalMilliseconds);
             foreach (var pending in group)
             {

@@ -1,0 +1,55 @@
+using System.Globalization;
+using System.Text;
+using IceGate.Ingest;
+using IceGate.Lakehouse.Storage;
+
+namespace IceGate.Server;
+
+/// <summary>
+/// <c>GET /metrics</c> in Prometheus' text format: object store requests, failures and bytes per
+/// operation (what S3 bills), and per-signal WAL throughput and backlog.
+/// </summary>
+internal static class MetricsEndpoint
+{
+    public static void MapMetrics(this WebApplication app) =>
+        app.MapGet("/metrics", (StoreComposition store, IngestPipeline pipeline) => Results.Text(Render(store.Metered.Usage, pipeline), "text/plain; version=0.0.4", Encoding.UTF8))
+            .WithName("metrics")
+            .WithSummary("Prometheus metrics: object store requests and bytes, WAL throughput and backlog.")
+            .Produces<string>(StatusCodes.Status200OK, "text/plain");
+
+    internal static string Render(ObjectStoreUsage usage, IngestPipeline pipeline)
+    {
+        var text = new StringBuilder();
+        Counter(text, "icegate_object_store_requests_total", "Object store requests sent, by operation.", usage, u => u.Requests);
+        Counter(text, "icegate_object_store_failures_total", "Object store requests that failed, by operation.", usage, u => u.Failures);
+        Counter(text, "icegate_object_store_precondition_failures_total", "Conditional writes refused because their condition did not hold.", usage, u => u.PreconditionFailures);
+        Counter(text, "icegate_object_store_read_bytes_total", "Object bytes received from the store.", usage, u => u.BytesRead);
+        Counter(text, "icegate_object_store_written_bytes_total", "Object bytes sent to the store.", usage, u => u.BytesWritten);
+        Signals(text, "icegate_wal_segments_total", "counter", "WAL segments written.", pipeline, w => w.SegmentsWritten);
+        Signals(text, "icegate_wal_records_total", "counter", "Records made durable in the WAL.", pipeline, w => w.RecordsWritten);
+        Signals(text, "icegate_wal_written_bytes_total", "counter", "WAL segment bytes written.", pipeline, w => w.BytesWritten);
+        Signals(text, "icegate_wal_pending_bytes", "gauge", "Decoded bytes waiting to be written to the WAL.", pipeline, w => w.PendingBytes);
+        return text.ToString();
+    }
+
+    private static void Counter(StringBuilder text, string name, string help, ObjectStoreUsage usage, Func<OperationUsage, long> value)
+    {
+        Header(text, name, "counter", help);
+        foreach (var (operation, counts) in usage.Operations.OrderBy(o => o.Key))
+        {
+            text.Append(CultureInfo.InvariantCulture, $"{name}{{operation=\"{operation.ToString().ToLowerInvariant()}\"}} {value(counts)}\n");
+        }
+    }
+
+    private static void Signals(StringBuilder text, string name, string type, string help, IngestPipeline pipeline, Func<Ingest.Wal.WalWriter, long> value)
+    {
+        Header(text, name, type, help);
+        foreach (var wal in pipeline.Wals.Values.OrderBy(w => w.Signal, StringComparer.Ordinal))
+        {
+            text.Append(CultureInfo.InvariantCulture, $"{name}{{signal=\"{wal.Signal}\"}} {value(wal)}\n");
+        }
+    }
+
+    private static void Header(StringBuilder text, string name, string type, string help) =>
+        text.Append(CultureInfo.InvariantCulture, $"# HELP {name} {help}\n# TYPE {name} {type}\n");
+}
