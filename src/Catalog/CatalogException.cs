@@ -3,8 +3,14 @@ namespace IceGate.Catalog;
 /// <summary>How a catalog operation was refused.</summary>
 public enum CatalogErrorKind
 {
-    /// <summary>The namespace or table does not exist.</summary>
-    NotFound,
+    /// <summary>The namespace does not exist.</summary>
+    NamespaceNotFound,
+
+    /// <summary>The table does not exist (its namespace does).</summary>
+    TableNotFound,
+
+    /// <summary>The requested snapshot is not retained (or there was none at the requested time).</summary>
+    SnapshotNotFound,
 
     /// <summary>The namespace or table already exists.</summary>
     AlreadyExists,

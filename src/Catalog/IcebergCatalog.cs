@@ -120,7 +120,7 @@ public sealed class IcebergCatalog
         {
             if (!Namespace(root, ns).Tables.Remove(name))
             {
-                throw new CatalogException(CatalogErrorKind.NotFound, $"Table '{ns}.{name}' does not exist.");
+                throw new CatalogException(CatalogErrorKind.TableNotFound, $"Table '{ns}.{name}' does not exist.");
             }
         }, cancellationToken);
 
@@ -207,10 +207,10 @@ public sealed class IcebergCatalog
     }
 
     private static NamespaceEntry Namespace(CatalogRoot root, string ns) =>
-        root.Namespaces.TryGetValue(ns, out var entry) ? entry : throw new CatalogException(CatalogErrorKind.NotFound, $"Namespace '{ns}' does not exist.");
+        root.Namespaces.TryGetValue(ns, out var entry) ? entry : throw new CatalogException(CatalogErrorKind.NamespaceNotFound, $"Namespace '{ns}' does not exist.");
 
     private static string TableLocation(CatalogRoot root, string ns, string name) =>
-        Namespace(root, ns).Tables.TryGetValue(name, out var location) ? location : throw new CatalogException(CatalogErrorKind.NotFound, $"Table '{ns}.{name}' does not exist.");
+        Namespace(root, ns).Tables.TryGetValue(name, out var location) ? location : throw new CatalogException(CatalogErrorKind.TableNotFound, $"Table '{ns}.{name}' does not exist.");
 
     private async Task<string> WriteMetadataAsync(TableMetadata metadata, int version, CancellationToken cancellationToken)
     {

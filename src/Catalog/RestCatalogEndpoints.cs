@@ -106,9 +106,9 @@ public static class RestCatalogEndpoints
         {
             return await handler().ConfigureAwait(false);
         }
-        catch (CatalogException e) when (e.Kind == CatalogErrorKind.NotFound)
+        catch (CatalogException e) when (e.Kind is CatalogErrorKind.NamespaceNotFound or CatalogErrorKind.TableNotFound)
         {
-            return Error(StatusCodes.Status404NotFound, e.Message.StartsWith("Namespace", StringComparison.Ordinal) ? "NoSuchNamespaceException" : "NoSuchTableException", e.Message);
+            return Error(StatusCodes.Status404NotFound, e.Kind == CatalogErrorKind.NamespaceNotFound ? "NoSuchNamespaceException" : "NoSuchTableException", e.Message);
         }
     }
 

@@ -43,8 +43,8 @@ public sealed class ScanPlanner(IcebergCatalog catalog)
     {
         ArgumentNullException.ThrowIfNull(table);
         ArgumentNullException.ThrowIfNull(request);
-        var snapshot = request.SnapshotId is { } id ? table.SnapshotById(id) ?? throw new CatalogException(CatalogErrorKind.NotFound, $"Snapshot {id} is not retained.")
-            : request.AsOfMs is { } asOf ? table.SnapshotAsOf(asOf) ?? throw new CatalogException(CatalogErrorKind.NotFound, $"The table had no snapshot at {DateTimeOffset.FromUnixTimeMilliseconds(asOf):O}.")
+        var snapshot = request.SnapshotId is { } id ? table.SnapshotById(id) ?? throw new CatalogException(CatalogErrorKind.SnapshotNotFound, $"Snapshot {id} is not retained.")
+            : request.AsOfMs is { } asOf ? table.SnapshotAsOf(asOf) ?? throw new CatalogException(CatalogErrorKind.SnapshotNotFound, $"The table had no snapshot at {DateTimeOffset.FromUnixTimeMilliseconds(asOf):O}.")
             : table.CurrentSnapshot;
         if (snapshot is null)
         {

@@ -43,8 +43,8 @@ public abstract class CatalogContract
 
         Assert.Equal(CatalogErrorKind.AlreadyExists, (await Assert.ThrowsAsync<CatalogException>(() => catalog.CreateTableAsync(Ns, TableSchemas.Logs, Token))).Kind);
         Assert.Equal(CatalogErrorKind.NotEmpty, (await Assert.ThrowsAsync<CatalogException>(() => catalog.DropNamespaceAsync(Ns, Token))).Kind);
-        Assert.Equal(CatalogErrorKind.NotFound, (await Assert.ThrowsAsync<CatalogException>(() => catalog.LoadTableAsync(Ns, "nope", Token))).Kind);
-        Assert.Equal(CatalogErrorKind.NotFound, (await Assert.ThrowsAsync<CatalogException>(() => catalog.ListTablesAsync("nope", Token))).Kind);
+        Assert.Equal(CatalogErrorKind.TableNotFound, (await Assert.ThrowsAsync<CatalogException>(() => catalog.LoadTableAsync(Ns, "nope", Token))).Kind);
+        Assert.Equal(CatalogErrorKind.NamespaceNotFound, (await Assert.ThrowsAsync<CatalogException>(() => catalog.ListTablesAsync("nope", Token))).Kind);
         await Assert.ThrowsAsync<ArgumentException>(() => catalog.CreateNamespaceAsync("../escape", cancellationToken: Token));
 
         await catalog.DropTableAsync(Ns, "spans", Token);
@@ -94,7 +94,7 @@ public abstract class CatalogContract
         Assert.Equal(["a", "b"], (await planner.PlanAsync(table, new ScanRequest { SnapshotId = snapshots[1].SnapshotId }, Token)).Files.Select(Name).Order());
         Assert.Equal(["a", "b"], (await planner.PlanAsync(table, new ScanRequest { AsOfMs = snapshots[1].TimestampMs }, Token)).Files.Select(Name).Order());
         Assert.Equal(["b", "c"], (await planner.PlanAsync(table, new ScanRequest(), Token)).Files.Select(Name).Order());
-        await Assert.ThrowsAsync<CatalogException>(() => planner.PlanAsync(table, new ScanRequest { AsOfMs = snapshots[0].TimestampMs - 1 }, Token));
+        Assert.Equal(CatalogErrorKind.SnapshotNotFound, (await Assert.ThrowsAsync<CatalogException>(() => planner.PlanAsync(table, new ScanRequest { AsOfMs = snapshots[0].TimestampMs - 1 }, Token))).Kind);
     }
 
     [Fact]
