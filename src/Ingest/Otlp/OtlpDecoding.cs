@@ -214,6 +214,9 @@ internal static class OtlpDecoding
         return arena.Commit(length * 2);
     }
 
+    /// <summary>The current time in microseconds since the epoch: when a request was received.</summary>
+    public static long NowMicros() => (DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) / 10;
+
     /// <summary>Nanoseconds since the epoch to microseconds.</summary>
     public static long Micros(ulong nanos) => (long)(nanos / 1000);
 }

@@ -62,7 +62,7 @@ public static class OtlpGrpcEndpoints
             ISignalBatch batch;
             try
             {
-                var ingested = (DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) / 10;
+                var ingested = OtlpDecoding.NowMicros();
                 batch = OtlpDecoder.Decode(signal, message.Span, tenant, ingested);
             }
             finally

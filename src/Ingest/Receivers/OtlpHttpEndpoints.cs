@@ -52,7 +52,7 @@ public static class OtlpHttpEndpoints
         try
         {
             (body, var length) = await RequestBody.ReadAsync(context, request.Headers.ContentEncoding.FirstOrDefault(), pipeline.Options.MaxBodyBytes, context.RequestAborted).ConfigureAwait(false);
-            var ingested = (DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) / 10;
+            var ingested = OtlpDecoding.NowMicros();
             var batch = json
                 ? OtlpDecoder.Decode(signal, OtlpJson.ToProtobuf(signal, body.AsSpan(0, length)), tenant, ingested)
                 : OtlpDecoder.Decode(signal, body.AsSpan(0, length), tenant, ingested);

@@ -84,7 +84,9 @@ public sealed partial class WalWriter : IAsyncDisposable
     public Task<WalSegment> AppendAsync(ISignalBatch batch)
     {
         ArgumentNullException.ThrowIfNull(batch);
-        if (Interlocked.Add(ref _pendingBytes, batch.ByteCount) > _options.MaxPendingBytes && Interlocked.Read(ref _pendingBytes) != batch.ByteCount)
+        // A batch larger than the whole budget is still taken when nothing else is waiting, or it could never be.
+        var pendingWithThis = Interlocked.Add(ref _pendingBytes, batch.ByteCount);
+        if (pendingWithThis > _options.MaxPendingBytes && pendingWithThis != batch.ByteCount)
         {
             Interlocked.Add(ref _pendingBytes, -batch.ByteCount);
             batch.Dispose();
