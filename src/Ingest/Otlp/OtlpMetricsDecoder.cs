@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Buffers.Text;
 using System.Globalization;
+using System.Text;
 
 namespace IceGate.Ingest.Otlp;
 
@@ -90,7 +91,10 @@ public static class OtlpMetricsDecoder
         double? valueDouble = null, sum = null, min = null, max = null;
         long? valueInt = null, count = null, zeroCount = null;
         int? scale = null, positiveOffset = null, negativeOffset = null;
-        Utf8Ref buckets = Utf8Ref.Null, bounds = Utf8Ref.Null, positive = Utf8Ref.Null, negative = Utf8Ref.Null, quantiles = Utf8Ref.Null;
+        // Repeated values may arrive packed or one by one: collect them, render each array once.
+        List<ulong>? buckets = null, positive = null, negative = null;
+        List<double>? bounds = null;
+        List<(double Quantile, double Value)>? quantiles = null;
         var flags = 0;
         var firstAttribute = arena.EntryCount;
         var reader = new ProtoReader(message);
@@ -137,10 +141,10 @@ public static class OtlpMetricsDecoder
                     sum = reader.ReadDouble();
                     break;
                 case (9, 6):
-                    buckets = Fixed64Array(ref reader, wire, arena, asDouble: false, buckets);
+                    ReadFixed64s(ref reader, wire, buckets ??= [], static bits => bits);
                     break;
                 case (9, 7):
-                    bounds = Fixed64Array(ref reader, wire, arena, asDouble: true, bounds);
+                    ReadFixed64s(ref reader, wire, bounds ??= [], BitConverter.UInt64BitsToDouble);
                     break;
                 case (9, 11) or (10, 12):
                     reader.Expect(wire, WireType.Fixed64, field);
@@ -160,7 +164,8 @@ public static class OtlpMetricsDecoder
                     break;
                 case (10, 8 or 9):
                     reader.Expect(wire, WireType.LengthDelimited, field);
-                    var (offset, counts) = ExponentialBuckets(reader.ReadLengthDelimited(), arena);
+                    var counts = new List<ulong>();
+                    var offset = ExponentialBuckets(reader.ReadLengthDelimited(), counts);
                     if (field == 8)
                     {
                         (positiveOffset, positive) = (offset, counts);
@@ -173,7 +178,7 @@ public static class OtlpMetricsDecoder
                     break;
                 case (11, 6):
                     reader.Expect(wire, WireType.LengthDelimited, field);
-                    quantiles = Quantile(reader.ReadLengthDelimited(), arena, quantiles);
+                    (quantiles ??= []).Add(Quantile(reader.ReadLengthDelimited()));
                     break;
                 default:
                     reader.Skip(wire);
@@ -183,44 +188,41 @@ public static class OtlpMetricsDecoder
 
         var timestamp = time != 0 ? OtlpDecoding.Micros(time) : batch.IngestedMicros;
         return new MetricRow(context.ServiceName, context.Name, context.Type, context.Description, context.Unit, timestamp, OtlpDecoding.Micros(start),
-            arena.MapSince(firstAttribute), valueDouble, valueInt, context.IsMonotonic, context.Temporality, count, sum, min, max, buckets, bounds,
-            scale, zeroCount, positiveOffset, positive, negativeOffset, negative, quantiles,
+            arena.MapSince(firstAttribute), valueDouble, valueInt, context.IsMonotonic, context.Temporality, count, sum, min, max,
+            JsonArray(arena, buckets, Integer), JsonArray(arena, bounds, Json),
+            scale, zeroCount, positiveOffset, JsonArray(arena, positive, Integer), negativeOffset, JsonArray(arena, negative, Integer),
+            JsonArray(arena, quantiles, q => $"{{\"quantile\":{Json(q.Quantile)},\"value\":{Json(q.Value)}}}"),
             context.ResourceAttributes, context.ScopeName, context.ScopeVersion, context.ScopeAttributes, flags);
     }
 
     private static int ZigZag(ulong value) => (int)(value >> 1) ^ -(int)(value & 1);
 
-    /// <summary>Repeated fixed64 or double values, packed or not, appended to a JSON array in the arena.</summary>
-    private static Utf8Ref Fixed64Array(ref ProtoReader reader, WireType wire, RowArena arena, bool asDouble, Utf8Ref existing)
+    /// <summary>Repeated fixed64 or double values, packed or one per field occurrence.</summary>
+    private static void ReadFixed64s<T>(ref ProtoReader reader, WireType wire, List<T> into, Func<ulong, T> convert)
     {
-        var values = new List<ulong>();
-        if (wire == WireType.LengthDelimited)
-        {
-            var packed = reader.ReadLengthDelimited();
-            if (packed.Length % 8 != 0)
-            {
-                reader.Throw("packed fixed64 values are not a multiple of 8 bytes");
-            }
-
-            for (var i = 0; i < packed.Length; i += 8)
-            {
-                values.Add(BinaryPrimitives.ReadUInt64LittleEndian(packed[i..]));
-            }
-        }
-        else
+        if (wire != WireType.LengthDelimited)
         {
             reader.Expect(wire, WireType.Fixed64, 0);
-            values.Add(reader.ReadFixed64());
+            into.Add(convert(reader.ReadFixed64()));
+            return;
         }
 
-        return JsonNumbers(arena, existing, values.Select(v => asDouble ? BitConverter.UInt64BitsToDouble(v) : (double)(long)v), asDouble);
+        var packed = reader.ReadLengthDelimited();
+        if (packed.Length % 8 != 0)
+        {
+            reader.Throw("packed fixed64 values are not a multiple of 8 bytes");
+        }
+
+        for (var i = 0; i < packed.Length; i += 8)
+        {
+            into.Add(convert(BinaryPrimitives.ReadUInt64LittleEndian(packed[i..])));
+        }
     }
 
-    /// <summary>ExponentialHistogramDataPoint.Buckets: 1 offset (sint32), 2 counts (packed uint64 varints).</summary>
-    private static (int Offset, Utf8Ref Counts) ExponentialBuckets(ReadOnlySpan<byte> message, RowArena arena)
+    /// <summary>ExponentialHistogramDataPoint.Buckets: 1 offset (sint32), 2 counts (packed uint64 varints); returns the offset.</summary>
+    private static int ExponentialBuckets(ReadOnlySpan<byte> message, List<ulong> counts)
     {
         var offset = 0;
-        var counts = new List<double>();
         var reader = new ProtoReader(message);
         while (reader.TryReadTag(out var field, out var wire))
         {
@@ -246,11 +248,11 @@ public static class OtlpMetricsDecoder
             }
         }
 
-        return (offset, JsonNumbers(arena, Utf8Ref.Null, counts, asDouble: false));
+        return offset;
     }
 
-    /// <summary>SummaryDataPoint.ValueAtQuantile (1 quantile, 2 value), appended to the JSON array.</summary>
-    private static Utf8Ref Quantile(ReadOnlySpan<byte> message, RowArena arena, Utf8Ref existing)
+    /// <summary>SummaryDataPoint.ValueAtQuantile: 1 quantile, 2 value.</summary>
+    private static (double Quantile, double Value) Quantile(ReadOnlySpan<byte> message)
     {
         double quantile = 0, value = 0;
         var reader = new ProtoReader(message);
@@ -270,40 +272,14 @@ public static class OtlpMetricsDecoder
             }
         }
 
-        var element = string.Create(CultureInfo.InvariantCulture, $"{{\"quantile\":{Json(quantile)},\"value\":{Json(value)}}}");
-        return Append(arena, existing, System.Text.Encoding.UTF8.GetBytes(element));
+        return (quantile, value);
     }
 
-    private static Utf8Ref JsonNumbers(RowArena arena, Utf8Ref existing, IEnumerable<double> numbers, bool asDouble)
-    {
-        foreach (var number in numbers)
-        {
-            var text = asDouble ? Json(number) : ((long)number).ToString(CultureInfo.InvariantCulture);
-            existing = Append(arena, existing, System.Text.Encoding.UTF8.GetBytes(text));
-        }
+    /// <summary>Renders collected values as one JSON array in the arena; null if the field never appeared.</summary>
+    private static Utf8Ref JsonArray<T>(RowArena arena, List<T>? values, Func<T, string> format) =>
+        values is null ? Utf8Ref.Null : arena.Add(Encoding.UTF8.GetBytes($"[{string.Join(',', values.Select(format))}]"));
 
-        return existing.IsNull ? arena.Add("[]"u8) : existing;
-    }
-
-    /// <summary>Appends an element to a JSON array held in the arena (a new copy: arrays are small).</summary>
-    private static Utf8Ref Append(RowArena arena, Utf8Ref array, ReadOnlySpan<byte> element)
-    {
-        var previous = array.IsNull ? "[]"u8 : arena.Get(array);
-        var inner = previous[1..^1];
-        var space = arena.Reserve(inner.Length + element.Length + 3);
-        space[0] = (byte)'[';
-        inner.CopyTo(space[1..]);
-        var at = 1 + inner.Length;
-        if (inner.Length > 0)
-        {
-            space[at++] = (byte)',';
-        }
-
-        element.CopyTo(space[at..]);
-        at += element.Length;
-        space[at++] = (byte)']';
-        return arena.Commit(at);
-    }
+    private static string Integer(ulong value) => value.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>A double as JSON: non-finite values (which JSON lacks) become null.</summary>
     private static string Json(double value) => double.IsFinite(value) ? value.ToString("R", CultureInfo.InvariantCulture) : "null";
