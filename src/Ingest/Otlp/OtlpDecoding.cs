@@ -33,8 +33,7 @@ internal static class OtlpDecoding
 
                 requestReader.Expect(wire, WireType.LengthDelimited, field);
                 var resourceEnvelope = requestReader.ReadLengthDelimited();
-                var (attributes, service) = Resource(resourceEnvelope, batch.Arena, values);
-                var resource = new ResourceInfo(attributes, service);
+                var resource = Resource(resourceEnvelope, batch.Arena, values);
                 var resourceReader = new ProtoReader(resourceEnvelope);
                 while (resourceReader.TryReadTag(out var resourceField, out var resourceWire))
                 {
@@ -46,8 +45,7 @@ internal static class OtlpDecoding
 
                     resourceReader.Expect(resourceWire, WireType.LengthDelimited, resourceField);
                     var scopeEnvelope = resourceReader.ReadLengthDelimited();
-                    var (name, version, scopeAttributes) = Scope(scopeEnvelope, batch.Arena, values);
-                    var scope = new ScopeInfo(name, version, scopeAttributes);
+                    var scope = Scope(scopeEnvelope, batch.Arena, values);
                     var scopeReader = new ProtoReader(scopeEnvelope);
                     while (scopeReader.TryReadTag(out var scopeField, out var scopeWire))
                     {
@@ -95,7 +93,7 @@ internal static class OtlpDecoding
     private static ReadOnlySpan<byte> HexDigits => "0123456789abcdef"u8;
 
     /// <summary>A resource's attributes as a map, and its <c>service.name</c> (<c>unknown_service</c> if none).</summary>
-    public static (MapRef Attributes, Utf8Ref ServiceName) Resource(ReadOnlySpan<byte> envelope, RowArena arena, AnyValueText values)
+    private static ResourceInfo Resource(ReadOnlySpan<byte> envelope, RowArena arena, AnyValueText values)
     {
         // The resource is field 1 of Resource{Logs,Spans,Metrics}; protobuf allows any field order, so find it first.
         var reader = new ProtoReader(envelope);
@@ -136,11 +134,11 @@ internal static class OtlpDecoding
             }
         }
 
-        return (map, service.IsNull ? arena.Add("unknown_service"u8) : service);
+        return new ResourceInfo(map, service.IsNull ? arena.Add("unknown_service"u8) : service);
     }
 
     /// <summary>An instrumentation scope (field 1 of Scope{Logs,Spans,Metrics}): name, version, attributes.</summary>
-    public static (Utf8Ref Name, Utf8Ref Version, MapRef Attributes) Scope(ReadOnlySpan<byte> envelope, RowArena arena, AnyValueText values)
+    private static ScopeInfo Scope(ReadOnlySpan<byte> envelope, RowArena arena, AnyValueText values)
     {
         var reader = new ProtoReader(envelope);
         var scope = ReadOnlySpan<byte>.Empty;
@@ -182,7 +180,7 @@ internal static class OtlpDecoding
             }
         }
 
-        return (name, version, arena.MapSince(first));
+        return new ScopeInfo(name, version, arena.MapSince(first));
     }
 
     /// <summary>A string field: UTF-8 checked; empty counts as absent.</summary>

@@ -30,8 +30,10 @@ public static class OtlpTracesDecoder
         var firstAttribute = arena.EntryCount;
 
         // Events and links are rendered after the span's own attributes, whose entries must stay contiguous.
-        var events = new List<Range>();
-        var links = new List<Range>();
+        var events = context.Events;
+        var links = context.Links;
+        events.Clear();
+        links.Clear();
         var reader = new ProtoReader(message);
         var consumed = 0;
         while (reader.TryReadTag(out var field, out var wire))
@@ -140,6 +142,11 @@ public static class OtlpTracesDecoder
         public SpanBatch Batch { get; } = batch;
 
         public AnyValueText Values { get; } = new(batch.Arena);
+
+        /// <summary>Where the span being decoded has its events and links in <see cref="Nested"/>; reused across spans.</summary>
+        public List<Range> Events { get; } = [];
+
+        public List<Range> Links { get; } = [];
 
         /// <summary>The raw Event and Link messages of the span being decoded.</summary>
         public ArrayBufferWriter<byte> Nested { get; } = new();
