@@ -21,5 +21,5 @@ public interface ISignalBatch : IDisposable
     long ByteCount { get; }
 
     /// <summary>Appends every record as a row of the signal's table, in the table's column order.</summary>
-    void AppendTo(DuckDBAppender appender);
+    void AppendTo(DuckDBRowWriter rows);
 }

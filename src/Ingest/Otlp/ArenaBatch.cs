@@ -47,7 +47,7 @@ public abstract class ArenaBatch : ISignalBatch
     private protected abstract void RemoveLast(int count);
 
     /// <inheritdoc />
-    public abstract void AppendTo(DuckDBAppender appender);
+    public abstract void AppendTo(DuckDBRowWriter rows);
 
     /// <inheritdoc />
     public void Dispose()
@@ -56,28 +56,28 @@ public abstract class ArenaBatch : ISignalBatch
         GC.SuppressFinalize(this);
     }
 
-    private protected void AppendTenant(DuckDBAppender appender) => appender.AppendUtf8(_tenantUtf8);
+    private protected void AppendTenant(DuckDBRowWriter rows) => rows.AppendUtf8(_tenantUtf8);
 
-    private protected void AppendText(DuckDBAppender appender, Utf8Ref text)
+    private protected void AppendText(DuckDBRowWriter rows, Utf8Ref text)
     {
         if (text.IsNull)
         {
-            appender.AppendNull();
+            rows.AppendNull();
         }
         else
         {
-            appender.AppendUtf8(Arena.Get(text));
+            rows.AppendUtf8(Arena.Get(text));
         }
     }
 
-    private protected void AppendMap(DuckDBAppender appender, MapRef map)
+    private protected void AppendMap(DuckDBRowWriter rows, MapRef map)
     {
-        appender.BeginMap(map.Count);
+        rows.BeginMap(map.Count);
         foreach (var (key, value) in Arena.Entries(map))
         {
-            appender.AppendMapEntry(Arena.Get(key), Arena.Get(value));
+            rows.AppendMapEntry(Arena.Get(key), Arena.Get(value));
         }
 
-        appender.EndMap();
+        rows.EndMap();
     }
 }

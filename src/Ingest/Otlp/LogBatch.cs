@@ -40,36 +40,36 @@ public sealed class LogBatch : ArenaBatch
     internal void Add(LogRow row) => _rows.Add(row);
 
     /// <inheritdoc />
-    public override void AppendTo(DuckDBAppender appender)
+    public override void AppendTo(DuckDBRowWriter rows)
     {
-        ArgumentNullException.ThrowIfNull(appender);
+        ArgumentNullException.ThrowIfNull(rows);
         foreach (var row in _rows)
         {
-            AppendTenant(appender);
-            AppendText(appender, row.ServiceName);
-            appender.AppendTimestampMicros(row.TimestampMicros);
+            AppendTenant(rows);
+            AppendText(rows, row.ServiceName);
+            rows.AppendTimestampMicros(row.TimestampMicros);
             if (row.ObservedMicros > 0)
             {
-                appender.AppendTimestampMicros(row.ObservedMicros);
+                rows.AppendTimestampMicros(row.ObservedMicros);
             }
             else
             {
-                appender.AppendNull();
+                rows.AppendNull();
             }
 
-            appender.AppendTimestampMicros(IngestedMicros);
-            AppendText(appender, row.TraceId);
-            AppendText(appender, row.SpanId);
-            appender.Append(row.SeverityNumber);
-            AppendText(appender, row.SeverityText);
-            AppendText(appender, row.Body);
-            AppendMap(appender, row.ResourceAttributes);
-            AppendText(appender, row.ScopeName);
-            AppendText(appender, row.ScopeVersion);
-            AppendMap(appender, row.ScopeAttributes);
-            AppendMap(appender, row.LogAttributes);
-            appender.Append(row.Flags);
-            appender.EndRow();
+            rows.AppendTimestampMicros(IngestedMicros);
+            AppendText(rows, row.TraceId);
+            AppendText(rows, row.SpanId);
+            rows.Append(row.SeverityNumber);
+            AppendText(rows, row.SeverityText);
+            AppendText(rows, row.Body);
+            AppendMap(rows, row.ResourceAttributes);
+            AppendText(rows, row.ScopeName);
+            AppendText(rows, row.ScopeVersion);
+            AppendMap(rows, row.ScopeAttributes);
+            AppendMap(rows, row.LogAttributes);
+            rows.Append(row.Flags);
+            rows.EndRow();
         }
     }
 }

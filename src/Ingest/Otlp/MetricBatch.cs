@@ -66,84 +66,84 @@ public sealed class MetricBatch : ArenaBatch
     internal void Add(MetricRow row) => _rows.Add(row);
 
     /// <inheritdoc />
-    public override void AppendTo(DuckDBAppender appender)
+    public override void AppendTo(DuckDBRowWriter rows)
     {
-        ArgumentNullException.ThrowIfNull(appender);
+        ArgumentNullException.ThrowIfNull(rows);
         foreach (var row in _rows)
         {
-            AppendTenant(appender);
-            AppendText(appender, row.ServiceName);
-            AppendText(appender, row.MetricName);
-            AppendText(appender, row.MetricType);
-            AppendText(appender, row.Description);
-            AppendText(appender, row.Unit);
-            appender.AppendTimestampMicros(row.TimestampMicros);
+            AppendTenant(rows);
+            AppendText(rows, row.ServiceName);
+            AppendText(rows, row.MetricName);
+            AppendText(rows, row.MetricType);
+            AppendText(rows, row.Description);
+            AppendText(rows, row.Unit);
+            rows.AppendTimestampMicros(row.TimestampMicros);
             if (row.StartMicros > 0)
             {
-                appender.AppendTimestampMicros(row.StartMicros);
+                rows.AppendTimestampMicros(row.StartMicros);
             }
             else
             {
-                appender.AppendNull();
+                rows.AppendNull();
             }
 
-            AppendMap(appender, row.Attributes);
-            Number(appender, row.ValueDouble);
-            Number(appender, row.ValueInt);
+            AppendMap(rows, row.Attributes);
+            Number(rows, row.ValueDouble);
+            Number(rows, row.ValueInt);
             if (row.IsMonotonic is { } monotonic)
             {
-                appender.Append(monotonic);
+                rows.Append(monotonic);
             }
             else
             {
-                appender.AppendNull();
+                rows.AppendNull();
             }
 
-            Number(appender, row.Temporality);
-            Number(appender, row.Count);
-            Number(appender, row.Sum);
-            Number(appender, row.Min);
-            Number(appender, row.Max);
-            AppendText(appender, row.BucketCounts);
-            AppendText(appender, row.ExplicitBounds);
-            Number(appender, row.Scale);
-            Number(appender, row.ZeroCount);
-            Number(appender, row.PositiveOffset);
-            AppendText(appender, row.PositiveBucketCounts);
-            Number(appender, row.NegativeOffset);
-            AppendText(appender, row.NegativeBucketCounts);
-            AppendText(appender, row.Quantiles);
-            AppendMap(appender, row.ResourceAttributes);
-            AppendText(appender, row.ScopeName);
-            AppendText(appender, row.ScopeVersion);
-            AppendMap(appender, row.ScopeAttributes);
-            appender.AppendTimestampMicros(IngestedMicros);
-            appender.Append(row.Flags);
-            appender.EndRow();
+            Number(rows, row.Temporality);
+            Number(rows, row.Count);
+            Number(rows, row.Sum);
+            Number(rows, row.Min);
+            Number(rows, row.Max);
+            AppendText(rows, row.BucketCounts);
+            AppendText(rows, row.ExplicitBounds);
+            Number(rows, row.Scale);
+            Number(rows, row.ZeroCount);
+            Number(rows, row.PositiveOffset);
+            AppendText(rows, row.PositiveBucketCounts);
+            Number(rows, row.NegativeOffset);
+            AppendText(rows, row.NegativeBucketCounts);
+            AppendText(rows, row.Quantiles);
+            AppendMap(rows, row.ResourceAttributes);
+            AppendText(rows, row.ScopeName);
+            AppendText(rows, row.ScopeVersion);
+            AppendMap(rows, row.ScopeAttributes);
+            rows.AppendTimestampMicros(IngestedMicros);
+            rows.Append(row.Flags);
+            rows.EndRow();
         }
     }
 
-    private static void Number(DuckDBAppender appender, long? value)
+    private static void Number(DuckDBRowWriter rows, long? value)
     {
         if (value is { } v)
         {
-            appender.Append(v);
+            rows.Append(v);
         }
         else
         {
-            appender.AppendNull();
+            rows.AppendNull();
         }
     }
 
-    private static void Number(DuckDBAppender appender, double? value)
+    private static void Number(DuckDBRowWriter rows, double? value)
     {
         if (value is { } v)
         {
-            appender.Append(v);
+            rows.Append(v);
         }
         else
         {
-            appender.AppendNull();
+            rows.AppendNull();
         }
     }
 }

@@ -55,32 +55,32 @@ public sealed class SpanBatch : ArenaBatch
     internal void Add(SpanRow row) => _rows.Add(row);
 
     /// <inheritdoc />
-    public override void AppendTo(DuckDBAppender appender)
+    public override void AppendTo(DuckDBRowWriter rows)
     {
-        ArgumentNullException.ThrowIfNull(appender);
+        ArgumentNullException.ThrowIfNull(rows);
         foreach (var row in _rows)
         {
-            AppendTenant(appender);
-            AppendText(appender, row.ServiceName);
-            AppendText(appender, row.TraceId);
-            AppendText(appender, row.SpanId);
-            AppendText(appender, row.ParentSpanId);
-            AppendText(appender, row.TraceState);
-            AppendText(appender, row.Name);
-            AppendText(appender, row.Kind);
-            appender.AppendTimestampMicros(row.StartMicros);
-            appender.AppendTimestampMicros(row.EndMicros);
-            appender.Append(row.DurationNanos);
-            AppendText(appender, row.StatusCode);
-            AppendText(appender, row.StatusMessage);
-            AppendMap(appender, row.ResourceAttributes);
-            AppendText(appender, row.ScopeName);
-            AppendText(appender, row.ScopeVersion);
-            AppendMap(appender, row.SpanAttributes);
-            AppendText(appender, row.EventsJson);
-            AppendText(appender, row.LinksJson);
-            appender.AppendTimestampMicros(IngestedMicros);
-            appender.EndRow();
+            AppendTenant(rows);
+            AppendText(rows, row.ServiceName);
+            AppendText(rows, row.TraceId);
+            AppendText(rows, row.SpanId);
+            AppendText(rows, row.ParentSpanId);
+            AppendText(rows, row.TraceState);
+            AppendText(rows, row.Name);
+            AppendText(rows, row.Kind);
+            rows.AppendTimestampMicros(row.StartMicros);
+            rows.AppendTimestampMicros(row.EndMicros);
+            rows.Append(row.DurationNanos);
+            AppendText(rows, row.StatusCode);
+            AppendText(rows, row.StatusMessage);
+            AppendMap(rows, row.ResourceAttributes);
+            AppendText(rows, row.ScopeName);
+            AppendText(rows, row.ScopeVersion);
+            AppendMap(rows, row.SpanAttributes);
+            AppendText(rows, row.EventsJson);
+            AppendText(rows, row.LinksJson);
+            rows.AppendTimestampMicros(IngestedMicros);
+            rows.EndRow();
         }
     }
 }

@@ -1,393 +1,68 @@
-using System.Buffers.Binary;
-using System.Diagnostics.CodeAnalysis;
-using System.Text;
-using System.Text.Unicode;
 using IceGate.Lakehouse.DuckDB.Internal;
 
 namespace IceGate.Lakehouse.DuckDB;
 
 /// <summary>
-/// Bulk-loads rows into a table by filling DuckDB data chunks directly (no SQL per row), then
-/// appending each full chunk. Rows become visible in the table on <see cref="Flush"/> or
-/// <see cref="Close"/>; constraint violations (such as NOT NULL) surface there too.
+/// Bulk-loads rows into a table by filling DuckDB data chunks directly, then appending each full
+/// chunk. Rows become visible in the table on <see cref="Flush"/> or <see cref="Close"/>; constraint
+/// violations (such as NOT NULL) surface there too.
 /// </summary>
-/// <remarks>
-/// Write a row as one <c>Append…</c> call per column in table order, then <see cref="EndRow"/>.
-/// Integers widen or narrow (checked) to the column's integer type; <see cref="DateTime"/> fits every
-/// TIMESTAMP precision. A row abandoned by an exception is discarded at the next <see cref="EndRow"/>.
-/// Not thread-safe.
-/// </remarks>
-public sealed unsafe class DuckDBAppender : IDisposable
+public sealed unsafe class DuckDBAppender : DuckDBRowWriter
 {
-    private readonly string _table;
-    private readonly DuckDBType[] _types;
-    private readonly byte[] _decimalScales;
-    private readonly DuckDBType[] _decimalStorage;
-    private readonly bool[] _stringMaps;
-    private readonly nint[] _vectors;
-    private readonly void*[] _data;
-    private readonly ulong*[] _validity;
-    private readonly int _capacity;
-    private readonly NativeArena _strings = new();
     private nint _appender;
-    private nint _chunk;
-    private int _mapColumn = -1;
-    private ulong _mapOffset;
-    private ulong _mapSize;
-    private ulong _mapCapacity;
-    private DuckDBString* _mapKeys;
-    private DuckDBString* _mapValues;
-    private int _row;
-    private int _column;
 
-    internal DuckDBAppender(DuckDBConnection connection, string? schema, string table)
+    private DuckDBAppender(string table, nint appender, ReadOnlySpan<nint> logicalTypes)
+        : base(table, logicalTypes) => _appender = appender;
+
+    internal static DuckDBAppender Create(DuckDBConnection connection, string? schema, string table)
     {
-        _table = table;
-        if (NativeMethods.duckdb_appender_create(connection.Handle, schema, table, out _appender) != DuckDBState.Success)
+        if (NativeMethods.duckdb_appender_create(connection.Handle, schema, table, out var appender) != DuckDBState.Success)
         {
-            var error = _appender == 0 ? new DuckDBException($"Could not create an appender for '{table}'.", DuckDBErrorType.Invalid) : TakeError();
-            NativeMethods.duckdb_appender_destroy(ref _appender);
+            var error = appender == 0 ? new DuckDBException($"Could not create an appender for '{table}'.", DuckDBErrorType.Invalid) : TakeError(appender);
+            NativeMethods.duckdb_appender_destroy(ref appender);
             throw error;
         }
 
-        var count = (int)NativeMethods.duckdb_appender_column_count(_appender);
-        _types = new DuckDBType[count];
-        _decimalScales = new byte[count];
-        _decimalStorage = new DuckDBType[count];
-        _stringMaps = new bool[count];
-        var logicalTypes = new nint[count];
+        var logicalTypes = new nint[(int)NativeMethods.duckdb_appender_column_count(appender)];
         try
         {
-            for (var i = 0; i < count; i++)
+            for (var i = 0; i < logicalTypes.Length; i++)
             {
-                logicalTypes[i] = NativeMethods.duckdb_appender_column_type(_appender, (ulong)i);
-                _types[i] = NativeMethods.duckdb_get_type_id(logicalTypes[i]);
-                if (_types[i] == DuckDBType.Map)
-                {
-                    _stringMaps[i] = IsStringMap(logicalTypes[i]);
-                }
-
-                if (_types[i] == DuckDBType.Decimal)
-                {
-                    _decimalScales[i] = NativeMethods.duckdb_decimal_scale(logicalTypes[i]);
-                    _decimalStorage[i] = NativeMethods.duckdb_decimal_internal_type(logicalTypes[i]);
-                }
+                logicalTypes[i] = NativeMethods.duckdb_appender_column_type(appender, (ulong)i);
             }
 
-            fixed (nint* types = logicalTypes)
-            {
-                _chunk = NativeMethods.duckdb_create_data_chunk(types, (ulong)count);
-            }
+            return new DuckDBAppender(table, appender, logicalTypes);
+        }
+        catch
+        {
+            NativeMethods.duckdb_appender_destroy(ref appender);
+            throw;
         }
         finally
         {
-            for (var i = 0; i < count; i++)
+            for (var i = 0; i < logicalTypes.Length; i++)
             {
                 NativeMethods.duckdb_destroy_logical_type(ref logicalTypes[i]);
             }
-        }
-
-        _capacity = (int)NativeMethods.duckdb_vector_size();
-        _vectors = new nint[count];
-        _data = new void*[count];
-        _validity = new ulong*[count];
-        RefreshVectors();
-    }
-
-    /// <summary>Number of columns in the table.</summary>
-    public int ColumnCount => _types.Length;
-
-    /// <summary>Appends NULL to the next column.</summary>
-    public DuckDBAppender AppendNull()
-    {
-        var column = CurrentColumn();
-        if (_validity[column] is null)
-        {
-            NativeMethods.duckdb_vector_ensure_validity_writable(_vectors[column]);
-            _validity[column] = NativeMethods.duckdb_vector_get_validity(_vectors[column]);
-        }
-
-        _validity[column][_row >> 6] &= ~(1UL << (_row & 63));
-        return Advance();
-    }
-
-    /// <summary>Appends to a BOOLEAN column.</summary>
-    public DuckDBAppender Append(bool value)
-    {
-        var column = CurrentColumn(DuckDBType.Boolean);
-        ((bool*)_data[column])[_row] = value;
-        return Advance();
-    }
-
-    /// <summary>Appends to any integer column, checking that the value fits.</summary>
-    public DuckDBAppender Append(long value)
-    {
-        var column = CurrentColumn();
-        var data = _data[column];
-        switch (_types[column])
-        {
-            case DuckDBType.BigInt: ((long*)data)[_row] = value; break;
-            case DuckDBType.Integer: ((int*)data)[_row] = checked((int)value); break;
-            case DuckDBType.SmallInt: ((short*)data)[_row] = checked((short)value); break;
-            case DuckDBType.TinyInt: ((sbyte*)data)[_row] = checked((sbyte)value); break;
-            case DuckDBType.UBigInt: ((ulong*)data)[_row] = checked((ulong)value); break;
-            case DuckDBType.UInteger: ((uint*)data)[_row] = checked((uint)value); break;
-            case DuckDBType.USmallInt: ((ushort*)data)[_row] = checked((ushort)value); break;
-            case DuckDBType.UTinyInt: ((byte*)data)[_row] = checked((byte)value); break;
-            case DuckDBType.HugeInt: ((DuckDBHugeInt*)data)[_row] = DuckDBHugeInt.From(value); break;
-            default: ThrowMismatch(column, "an integer"); break;
-        }
-
-        return Advance();
-    }
-
-    /// <summary>Appends to a UBIGINT column (or any integer column the value fits).</summary>
-    public DuckDBAppender Append(ulong value)
-    {
-        if (value <= long.MaxValue)
-        {
-            return Append((long)value);
-        }
-
-        var column = CurrentColumn(DuckDBType.UBigInt);
-        ((ulong*)_data[column])[_row] = value;
-        return Advance();
-    }
-
-    /// <summary>Appends to a FLOAT or DOUBLE column.</summary>
-    public DuckDBAppender Append(double value)
-    {
-        var column = CurrentColumn();
-        switch (_types[column])
-        {
-            case DuckDBType.Double: ((double*)_data[column])[_row] = value; break;
-            case DuckDBType.Float: ((float*)_data[column])[_row] = (float)value; break;
-            default: ThrowMismatch(column, "a floating-point number"); break;
-        }
-
-        return Advance();
-    }
-
-    /// <summary>Appends to a DECIMAL column, rounding to its scale.</summary>
-    public DuckDBAppender Append(decimal value)
-    {
-        var column = CurrentColumn(DuckDBType.Decimal);
-        var scaled = decimal.Round(value * Pow10(_decimalScales[column]), MidpointRounding.ToEven);
-        var unscaled = (Int128)scaled;
-        var data = _data[column];
-        switch (_decimalStorage[column])
-        {
-            case DuckDBType.SmallInt: ((short*)data)[_row] = checked((short)unscaled); break;
-            case DuckDBType.Integer: ((int*)data)[_row] = checked((int)unscaled); break;
-            case DuckDBType.BigInt: ((long*)data)[_row] = checked((long)unscaled); break;
-            default: ((DuckDBHugeInt*)data)[_row] = DuckDBHugeInt.From(unscaled); break;
-        }
-
-        return Advance();
-    }
-
-    /// <summary>Appends to a VARCHAR column; null appends NULL.</summary>
-    public DuckDBAppender Append(string? value)
-    {
-        if (value is null)
-        {
-            return AppendNull();
-        }
-
-        var column = CurrentColumn(DuckDBType.Varchar);
-        var space = _strings.Reserve(Encoding.UTF8.GetMaxByteCount(value.Length), out var start);
-        var length = Encoding.UTF8.GetBytes(value, space);
-        WriteString(column, space[..length], start);
-        return Advance();
-    }
-
-    /// <summary>Appends UTF-8 text to a VARCHAR column without decoding it; invalid UTF-8 is rejected.</summary>
-    public DuckDBAppender AppendUtf8(ReadOnlySpan<byte> value)
-    {
-        var column = CurrentColumn(DuckDBType.Varchar);
-        if (!Utf8.IsValid(value))
-        {
-            throw new ArgumentException($"The value for column {column} of '{_table}' is not valid UTF-8.", nameof(value));
-        }
-
-        CopyString(column, value);
-        return Advance();
-    }
-
-    /// <summary>Appends bytes to a BLOB column.</summary>
-    public DuckDBAppender AppendBlob(ReadOnlySpan<byte> value)
-    {
-        CopyString(CurrentColumn(DuckDBType.Blob), value);
-        return Advance();
-    }
-
-    /// <summary>Appends to a TIMESTAMP column of any precision, or to TIMESTAMPTZ (taking the value as UTC).</summary>
-    public DuckDBAppender Append(DateTime value)
-    {
-        var column = CurrentColumn();
-        var ticks = value.Ticks - ColumnReader.UnixEpochTicks;
-        var data = (long*)_data[column];
-        switch (_types[column])
-        {
-            case DuckDBType.Timestamp or DuckDBType.TimestampTz: data[_row] = ticks / 10; break;
-            case DuckDBType.TimestampNs: data[_row] = checked(ticks * 100); break;
-            case DuckDBType.TimestampMs: data[_row] = ticks / TimeSpan.TicksPerMillisecond; break;
-            case DuckDBType.TimestampS: data[_row] = ticks / TimeSpan.TicksPerSecond; break;
-            case DuckDBType.Date: ((int*)data)[_row] = DateOnly.FromDateTime(value).DayNumber - ColumnReader.UnixEpochDayNumber; break;
-            default: ThrowMismatch(column, "a timestamp"); break;
-        }
-
-        return Advance();
-    }
-
-    /// <summary>Appends microseconds since the Unix epoch to a TIMESTAMP or TIMESTAMPTZ column.</summary>
-    public DuckDBAppender AppendTimestampMicros(long microsSinceEpoch)
-    {
-        var column = CurrentColumn();
-        if (_types[column] is not (DuckDBType.Timestamp or DuckDBType.TimestampTz))
-        {
-            ThrowMismatch(column, "a timestamp in microseconds");
-        }
-
-        ((long*)_data[column])[_row] = microsSinceEpoch;
-        return Advance();
-    }
-
-    /// <summary>Appends the instant (in UTC) to a TIMESTAMPTZ or TIMESTAMP column.</summary>
-    public DuckDBAppender Append(DateTimeOffset value) => Append(value.UtcDateTime);
-
-    /// <summary>Appends to a DATE column.</summary>
-    public DuckDBAppender Append(DateOnly value)
-    {
-        var column = CurrentColumn(DuckDBType.Date);
-        ((int*)_data[column])[_row] = value.DayNumber - ColumnReader.UnixEpochDayNumber;
-        return Advance();
-    }
-
-    /// <summary>Appends to a UUID column.</summary>
-    public DuckDBAppender Append(Guid value)
-    {
-        var column = CurrentColumn(DuckDBType.Uuid);
-        Span<byte> bytes = stackalloc byte[16];
-        value.TryWriteBytes(bytes, bigEndian: true, out _);
-
-        // DuckDB stores a UUID as a HUGEINT with the top bit flipped.
-        ((DuckDBHugeInt*)_data[column])[_row] = new DuckDBHugeInt(
-            BinaryPrimitives.ReadUInt64BigEndian(bytes[8..]),
-            (long)(BinaryPrimitives.ReadUInt64BigEndian(bytes) ^ (1UL << 63)));
-        return Advance();
-    }
-
-    /// <summary>
-    /// Starts a value for a <c>MAP(VARCHAR, VARCHAR)</c> column: add entries with
-    /// <see cref="AppendMapEntry"/>, then finish with <see cref="EndMap"/>. Keys and values are
-    /// UTF-8 and copied, so the caller's buffers can be reused at once. Give the number of entries
-    /// when known: the map's storage then grows once instead of per entry.
-    /// </summary>
-    public DuckDBAppender BeginMap(int expectedEntries = 0)
-    {
-        var column = CurrentColumn(DuckDBType.Map);
-        if (!_stringMaps[column])
-        {
-            throw new NotSupportedException($"Column {column} of '{_table}' is a MAP that is not MAP(VARCHAR, VARCHAR); only string maps can be appended.");
-        }
-
-        if (_mapColumn >= 0)
-        {
-            throw new InvalidOperationException("A map is already open; call EndMap first.");
-        }
-
-        _mapColumn = column;
-        _mapOffset = NativeMethods.duckdb_list_vector_get_size(_vectors[column]);
-        _mapSize = _mapOffset;
-        _mapCapacity = 0;
-        ReserveMapEntries((ulong)Math.Max(expectedEntries, 1));
-        return this;
-    }
-
-    /// <summary>Adds an entry to the map opened by <see cref="BeginMap"/>; invalid UTF-8 is rejected.</summary>
-    public DuckDBAppender AppendMapEntry(ReadOnlySpan<byte> keyUtf8, ReadOnlySpan<byte> valueUtf8)
-    {
-        if (_mapColumn < 0)
-        {
-            throw new InvalidOperationException("No map is open; call BeginMap first.");
-        }
-
-        if (!Utf8.IsValid(keyUtf8) || !Utf8.IsValid(valueUtf8))
-        {
-            throw new ArgumentException($"A map entry for column {_mapColumn} of '{_table}' is not valid UTF-8.");
-        }
-
-        if (_mapSize == _mapCapacity)
-        {
-            ReserveMapEntries(Math.Max(4, _mapSize - _mapOffset));
-        }
-
-        WriteChildString(_mapKeys, _mapSize, keyUtf8);
-        WriteChildString(_mapValues, _mapSize, valueUtf8);
-        _mapSize++;
-        return this;
-    }
-
-    /// <summary>Completes the map opened by <see cref="BeginMap"/>.</summary>
-    public DuckDBAppender EndMap()
-    {
-        if (_mapColumn < 0)
-        {
-            throw new InvalidOperationException("No map is open; call BeginMap first.");
-        }
-
-        var column = _mapColumn;
-        NativeMethods.duckdb_list_vector_set_size(_vectors[column], _mapSize);
-        ((DuckDBListEntry*)_data[column])[_row] = new DuckDBListEntry(_mapOffset, _mapSize - _mapOffset);
-        _mapColumn = -1;
-        return Advance();
-    }
-
-    /// <summary>Appends a whole <c>MAP(VARCHAR, VARCHAR)</c> value.</summary>
-    public DuckDBAppender Append(IEnumerable<KeyValuePair<string, string>> map)
-    {
-        ArgumentNullException.ThrowIfNull(map);
-        BeginMap();
-        foreach (var (key, value) in map)
-        {
-            AppendMapEntry(Encoding.UTF8.GetBytes(key), Encoding.UTF8.GetBytes(value));
-        }
-
-        return EndMap();
-    }
-
-    /// <summary>Completes the row; every column must have received a value.</summary>
-    public void EndRow()
-    {
-        ObjectDisposedException.ThrowIf(_appender == 0, this);
-        if (_column != _types.Length)
-        {
-            var given = _column;
-            DiscardRow();
-            throw new InvalidOperationException($"The row for '{_table}' has {given} values, but the table has {_types.Length} columns; the row was discarded.");
-        }
-
-        _column = 0;
-        if (++_row == _capacity)
-        {
-            AppendChunk();
         }
     }
 
     /// <summary>Writes every completed row into the table.</summary>
     public void Flush()
     {
-        ObjectDisposedException.ThrowIf(_appender == 0, this);
-        AppendChunk();
+        ObjectDisposedException.ThrowIf(IsReleased, this);
+        CompleteChunk();
         if (NativeMethods.duckdb_appender_flush(_appender) != DuckDBState.Success)
         {
-            throw TakeError();
+            throw TakeError(_appender);
         }
     }
 
     /// <summary>Flushes, then releases the appender. Throws if the final flush fails; the appender is released either way.</summary>
-    public void Close()
+    public void Close() => Dispose();
+
+    /// <summary>Same as <see cref="Close"/>: rows are never dropped silently.</summary>
+    protected override void Dispose(bool disposing)
     {
         if (_appender == 0)
         {
@@ -400,170 +75,23 @@ public sealed unsafe class DuckDBAppender : IDisposable
         }
         finally
         {
-            Release();
+            NativeMethods.duckdb_appender_destroy(ref _appender);
+            _appender = 0;
+            base.Dispose(disposing);
         }
     }
 
-    /// <summary>Same as <see cref="Close"/>: rows are never dropped silently.</summary>
-    public void Dispose() => Close();
-
-    private static decimal Pow10(int scale)
+    private protected override nint HandOn(nint chunk)
     {
-        var result = 1m;
-        for (var i = 0; i < scale; i++)
-        {
-            result *= 10;
-        }
-
-        return result;
+        var state = NativeMethods.duckdb_append_data_chunk(_appender, chunk);
+        NativeMethods.duckdb_data_chunk_reset(chunk);
+        Strings.Reset();
+        return state == DuckDBState.Success ? chunk : throw TakeError(_appender);
     }
 
-    private void Release()
+    private static DuckDBException TakeError(nint appender)
     {
-        if (_chunk != 0)
-        {
-            NativeMethods.duckdb_destroy_data_chunk(ref _chunk);
-        }
-
-        NativeMethods.duckdb_appender_destroy(ref _appender);
-        _appender = 0;
-        _strings.Dispose();
-    }
-
-    /// <summary>Values of a discarded row are overwritten by the next one, but its NULL marks must be undone.</summary>
-    private void DiscardRow()
-    {
-        for (var i = 0; i < _column; i++)
-        {
-            if (_validity[i] is not null)
-            {
-                _validity[i][_row >> 6] |= 1UL << (_row & 63);
-            }
-        }
-
-        _column = 0;
-        _mapColumn = -1;
-    }
-
-    private static bool IsStringMap(nint mapType)
-    {
-        var key = NativeMethods.duckdb_map_type_key_type(mapType);
-        var value = NativeMethods.duckdb_map_type_value_type(mapType);
-        try
-        {
-            return NativeMethods.duckdb_get_type_id(key) == DuckDBType.Varchar && NativeMethods.duckdb_get_type_id(value) == DuckDBType.Varchar;
-        }
-        finally
-        {
-            NativeMethods.duckdb_destroy_logical_type(ref key);
-            NativeMethods.duckdb_destroy_logical_type(ref value);
-        }
-    }
-
-    /// <summary>Grows the open map's storage by <paramref name="additional"/> entries; reserving may move the child buffers, so their pointers are taken again.</summary>
-    private void ReserveMapEntries(ulong additional)
-    {
-        var list = _vectors[_mapColumn];
-        _mapCapacity = _mapSize + additional;
-        if (NativeMethods.duckdb_list_vector_reserve(list, _mapCapacity) != DuckDBState.Success)
-        {
-            throw new DuckDBException($"Could not grow the map of column {_mapColumn} of '{_table}'.", DuckDBErrorType.OutOfMemory);
-        }
-
-        var entries = NativeMethods.duckdb_list_vector_get_child(list);
-        _mapKeys = (DuckDBString*)NativeMethods.duckdb_vector_get_data(NativeMethods.duckdb_struct_vector_get_child(entries, 0));
-        _mapValues = (DuckDBString*)NativeMethods.duckdb_vector_get_data(NativeMethods.duckdb_struct_vector_get_child(entries, 1));
-    }
-
-    private void WriteChildString(DuckDBString* vector, ulong index, ReadOnlySpan<byte> value)
-    {
-        var space = _strings.Reserve(value.Length, out var start);
-        value.CopyTo(space);
-        DuckDBString.Write(vector + index, value, start);
-        if (value.Length > DuckDBString.InlineLength)
-        {
-            _strings.Commit(value.Length);
-        }
-    }
-
-    private void CopyString(int column, ReadOnlySpan<byte> value)
-    {
-        var space = _strings.Reserve(value.Length, out var start);
-        value.CopyTo(space);
-        WriteString(column, value, start);
-    }
-
-    private void WriteString(int column, ReadOnlySpan<byte> value, byte* storage)
-    {
-        DuckDBString.Write((DuckDBString*)_data[column] + _row, value, storage);
-        if (value.Length > DuckDBString.InlineLength)
-        {
-            _strings.Commit(value.Length);
-        }
-    }
-
-    /// <summary>The column the next value goes to; it advances only once a value is written, so a failed append can be retried.</summary>
-    private int CurrentColumn()
-    {
-        ObjectDisposedException.ThrowIf(_appender == 0, this);
-        if (_column == _types.Length)
-        {
-            ThrowTooManyValues();
-        }
-
-        return _column;
-    }
-
-    private DuckDBAppender Advance()
-    {
-        _column++;
-        return this;
-    }
-
-    private int CurrentColumn(DuckDBType expected)
-    {
-        var column = CurrentColumn();
-        if (_types[column] != expected)
-        {
-            ThrowMismatch(column, expected.ToString().ToUpperInvariant());
-        }
-
-        return column;
-    }
-
-    private void AppendChunk()
-    {
-        if (_row == 0)
-        {
-            return;
-        }
-
-        NativeMethods.duckdb_data_chunk_set_size(_chunk, (ulong)_row);
-        var state = NativeMethods.duckdb_append_data_chunk(_appender, _chunk);
-        NativeMethods.duckdb_data_chunk_reset(_chunk);
-        _strings.Reset();
-        _row = 0;
-        RefreshVectors();
-        if (state != DuckDBState.Success)
-        {
-            throw TakeError();
-        }
-    }
-
-    /// <summary>Resetting a chunk may move its buffers, so pointers are taken again after each append.</summary>
-    private void RefreshVectors()
-    {
-        for (var i = 0; i < _types.Length; i++)
-        {
-            _vectors[i] = NativeMethods.duckdb_data_chunk_get_vector(_chunk, (ulong)i);
-            _data[i] = NativeMethods.duckdb_vector_get_data(_vectors[i]);
-            _validity[i] = null;
-        }
-    }
-
-    private DuckDBException TakeError()
-    {
-        var error = NativeMethods.duckdb_appender_error_data(_appender);
+        var error = NativeMethods.duckdb_appender_error_data(appender);
         try
         {
             return new DuckDBException(
@@ -575,12 +103,4 @@ public sealed unsafe class DuckDBAppender : IDisposable
             NativeMethods.duckdb_destroy_error_data(ref error);
         }
     }
-
-    [DoesNotReturn]
-    private void ThrowMismatch(int column, string given) =>
-        throw new ArgumentException($"Column {column} of '{_table}' is {_types[column].ToString().ToUpperInvariant()}; it cannot take {given}.");
-
-    [DoesNotReturn]
-    private void ThrowTooManyValues() =>
-        throw new InvalidOperationException($"The row already has a value for each of the {_types.Length} columns of '{_table}'; call EndRow.");
 }

@@ -173,8 +173,21 @@ public sealed class DuckDBConnection : DbConnection
     public DuckDBAppender CreateAppender(string table, string? schema = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(table);
-        return new DuckDBAppender(this, schema, table);
+        return DuckDBAppender.Create(this, schema, table);
     }
+
+    /// <summary>
+    /// Creates a buffer of rows with the columns of <paramref name="template"/> that queries on this
+    /// database scan where they are, without storing them in a table.
+    /// </summary>
+    public DuckDBRowBuffer CreateRowBuffer(string template, string? schema = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(template);
+        return DuckDBRowBuffer.Create(this, schema, template);
+    }
+
+    /// <summary>Whether this connection registered the scan function of <see cref="DuckDBRowBuffer"/>.</summary>
+    internal bool RowBufferScanRegistered { get; set; }
 
     /// <summary>Interrupts whatever query is running on this connection, from any thread.</summary>
     internal void Interrupt()

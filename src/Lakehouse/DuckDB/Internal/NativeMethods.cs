@@ -128,6 +128,36 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(Library)] internal static partial byte* duckdb_error_data_message(nint errorData);
     [LibraryImport(Library)] internal static partial DuckDBErrorType duckdb_error_data_error_type(nint errorData);
     [LibraryImport(Library)] internal static partial void duckdb_destroy_error_data(ref nint errorData);
+
+    // Table descriptions.
+    [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)] internal static partial DuckDBState duckdb_table_description_create(nint connection, string? schema, string table, out nint description);
+    [LibraryImport(Library)] internal static partial byte* duckdb_table_description_error(nint description);
+    [LibraryImport(Library)] internal static partial ulong duckdb_table_description_get_column_count(nint description);
+    [LibraryImport(Library)] internal static partial byte* duckdb_table_description_get_column_name(nint description, ulong column);
+    [LibraryImport(Library)] internal static partial nint duckdb_table_description_get_column_type(nint description, ulong column);
+    [LibraryImport(Library)] internal static partial void duckdb_table_description_destroy(ref nint description);
+
+    // Table functions; their callbacks are unmanaged function pointers that run on DuckDB's threads.
+    [LibraryImport(Library)] internal static partial nint duckdb_create_logical_type(DuckDBType type);
+    [LibraryImport(Library)] internal static partial nint duckdb_create_table_function();
+    [LibraryImport(Library)] internal static partial void duckdb_destroy_table_function(ref nint function);
+    [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)] internal static partial void duckdb_table_function_set_name(nint function, string name);
+    [LibraryImport(Library)] internal static partial void duckdb_table_function_add_parameter(nint function, nint type);
+    [LibraryImport(Library)] internal static partial void duckdb_table_function_set_bind(nint function, delegate* unmanaged[Cdecl]<nint, void> bind);
+    [LibraryImport(Library)] internal static partial void duckdb_table_function_set_init(nint function, delegate* unmanaged[Cdecl]<nint, void> init);
+    [LibraryImport(Library)] internal static partial void duckdb_table_function_set_function(nint function, delegate* unmanaged[Cdecl]<nint, nint, void> function2);
+    [LibraryImport(Library)] internal static partial DuckDBState duckdb_register_table_function(nint connection, nint function);
+    [LibraryImport(Library)] internal static partial nint duckdb_bind_get_parameter(nint info, ulong index);
+    [LibraryImport(Library)] internal static partial long duckdb_get_int64(nint value);
+    [LibraryImport(Library)] internal static partial void duckdb_bind_add_result_column(nint info, byte* name, nint type);
+    [LibraryImport(Library)] internal static partial void duckdb_bind_set_bind_data(nint info, nint data, nint destroy);
+    [LibraryImport(Library)] internal static partial void duckdb_bind_set_error(nint info, byte* error);
+    [LibraryImport(Library)] internal static partial void duckdb_init_set_init_data(nint info, void* data, delegate* unmanaged[Cdecl]<void*, void> destroy);
+    [LibraryImport(Library)] internal static partial void duckdb_init_set_max_threads(nint info, ulong threads);
+    [LibraryImport(Library)] internal static partial nint duckdb_function_get_bind_data(nint info);
+    [LibraryImport(Library)] internal static partial void* duckdb_function_get_init_data(nint info);
+    [LibraryImport(Library)] internal static partial void duckdb_function_set_error(nint info, byte* error);
+    [LibraryImport(Library)] internal static partial void duckdb_vector_reference_vector(nint to, nint from);
 }
 
 internal enum DuckDBState
