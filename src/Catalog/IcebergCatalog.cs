@@ -126,7 +126,8 @@ public sealed class IcebergCatalog
 
     /// <summary>
     /// Applies a change as a new metadata version, retrying on conflicting commits. A change whose
-    /// idempotency key a retained snapshot already carries is reported as already applied.
+    /// idempotency key a retained snapshot already carries, or whose marks the current snapshot has
+    /// already reached, is reported as already applied.
     /// </summary>
     public async Task<CommitResult> CommitAsync(string ns, string name, TableUpdate update, CancellationToken cancellationToken = default)
     {
@@ -139,6 +140,11 @@ public sealed class IcebergCatalog
             if (update.IdempotencyKey is { } key && current.Snapshots.FirstOrDefault(s => s.Summary.GetValueOrDefault(TableUpdate.IdempotencyKeyProperty) == key) is { } applied)
             {
                 return new CommitResult(location, current, applied, AlreadyApplied: true, attempt);
+            }
+
+            if (update.IsBehind(current.CurrentSnapshot))
+            {
+                return new CommitResult(location, current, current.CurrentSnapshot, AlreadyApplied: true, attempt);
             }
 
             var (next, snapshot) = await _producer.ApplyAsync(current, location, update, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), cancellationToken).ConfigureAwait(false);

@@ -1,3 +1,4 @@
+using System.Globalization;
 using IceGate.Lakehouse.Iceberg;
 
 namespace IceGate.Catalog;
@@ -13,11 +14,33 @@ public abstract record TableUpdate
     /// <summary>The summary key that records idempotency keys.</summary>
     public const string IdempotencyKeyProperty = "icegate.idempotency-key";
 
+    /// <summary>
+    /// Summary entries under this prefix are marks: integers that only grow (such as how far the
+    /// WAL has been committed). Every later snapshot carries them forward, and a change that sets a
+    /// mark to a value not above the table's current one is reported as already applied, atomically
+    /// with the commit, however old the snapshot that recorded it.
+    /// </summary>
+    public const string MarkPrefix = "icegate.mark.";
+
     /// <summary>A key identifying this change, unique per intended change.</summary>
     public string? IdempotencyKey { get; init; }
 
     /// <summary>Extra snapshot summary entries (such as a WAL high-water mark).</summary>
     public IReadOnlyDictionary<string, string> SummaryProperties { get; init; } = new Dictionary<string, string>();
+}
+
+/// <summary>Reading marks (see <see cref="TableUpdate.MarkPrefix"/>) from snapshots.</summary>
+public static class SnapshotMarks
+{
+    /// <summary>The value of mark <paramref name="name"/> (without the prefix) the snapshot carries, if any.</summary>
+    public static long? Mark(this Snapshot? snapshot, string name) =>
+        snapshot?.Summary.TryGetValue(TableUpdate.MarkPrefix + name, out var text) == true && long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) ? value : null;
+
+    /// <summary>The marks a change sets that do not move past the snapshot's: the change was already applied.</summary>
+    internal static bool IsBehind(this TableUpdate update, Snapshot? current) =>
+        update.SummaryProperties.Any(p => p.Key.StartsWith(TableUpdate.MarkPrefix, StringComparison.Ordinal)
+            && current.Mark(p.Key[TableUpdate.MarkPrefix.Length..]) is { } recorded
+            && long.Parse(p.Value, NumberStyles.Integer, CultureInfo.InvariantCulture) <= recorded);
 }
 
 /// <summary>Adds data files (operation <c>append</c>).</summary>

@@ -1,4 +1,5 @@
 using IceGate.Ingest;
+using IceGate.Ingest.Shift;
 using IceGate.Lakehouse.Storage;
 
 namespace IceGate.Server;
@@ -30,6 +31,9 @@ public sealed class IceGateOptions
 
     /// <summary>Ingest: tenants, limits, WAL grouping.</summary>
     public IngestOptions Ingest { get; set; } = new();
+
+    /// <summary>Shift: WAL segments into Iceberg data files, WAL cleanup.</summary>
+    public ShiftOptions Shift { get; set; } = new();
 }
 
 /// <summary>The Iceberg catalog's settings.</summary>

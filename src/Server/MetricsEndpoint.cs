@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using IceGate.Ingest;
+using IceGate.Ingest.Shift;
 using IceGate.Lakehouse.Storage;
 
 namespace IceGate.Server;
@@ -12,12 +13,12 @@ namespace IceGate.Server;
 internal static class MetricsEndpoint
 {
     public static void MapMetrics(this WebApplication app) =>
-        app.MapGet("/metrics", (StoreComposition store, IngestPipeline pipeline) => Results.Text(Render(store.Metered.Usage, pipeline), "text/plain; version=0.0.4", Encoding.UTF8))
+        app.MapGet("/metrics", (StoreComposition store, IngestPipeline pipeline, ShiftService shift) => Results.Text(Render(store.Metered.Usage, pipeline, shift.Workers), "text/plain; version=0.0.4", Encoding.UTF8))
             .WithName("metrics")
-            .WithSummary("Prometheus metrics: object store requests and bytes, WAL throughput and backlog.")
+            .WithSummary("Prometheus metrics: object store requests and bytes, WAL throughput and backlog, shift lag and commits.")
             .Produces<string>(StatusCodes.Status200OK, "text/plain");
 
-    internal static string Render(ObjectStoreUsage usage, IngestPipeline pipeline)
+    internal static string Render(ObjectStoreUsage usage, IngestPipeline pipeline, IReadOnlyList<ShiftWorker> shift)
     {
         var text = new StringBuilder();
         Counter(text, "icegate_object_store_requests_total", "Object store requests sent, by operation.", usage, u => u.Requests);
@@ -29,6 +30,11 @@ internal static class MetricsEndpoint
         Signals(text, "icegate_wal_records_total", "counter", "Records made durable in the WAL.", pipeline, w => w.RecordsWritten);
         Signals(text, "icegate_wal_written_bytes_total", "counter", "WAL segment bytes written.", pipeline, w => w.BytesWritten);
         Signals(text, "icegate_wal_pending_bytes", "gauge", "Decoded bytes waiting to be written to the WAL.", pipeline, w => w.PendingBytes);
+        Tables(text, "icegate_shift_lag_seconds", "gauge", "Age of the oldest WAL segment not yet in the table.", shift, w => w.Lag.TotalSeconds);
+        Tables(text, "icegate_shift_commits_total", "counter", "Shift plans this process committed.", shift, w => w.Commits);
+        Tables(text, "icegate_shift_written_bytes_total", "counter", "WAL bytes this process shifted into data files.", shift, w => w.BytesWritten);
+        Tables(text, "icegate_shift_conflicts_total", "counter", "Shift state or catalog writes this process lost to another writer.", shift, w => w.CommitConflicts);
+        Tables(text, "icegate_shift_takeovers_total", "counter", "Shift tasks this process took over after their lease ran out.", shift, w => w.Takeovers);
         return text.ToString();
     }
 
@@ -47,6 +53,15 @@ internal static class MetricsEndpoint
         foreach (var wal in pipeline.Wals.Values.OrderBy(w => w.Signal, StringComparer.Ordinal))
         {
             text.Append(CultureInfo.InvariantCulture, $"{name}{{signal=\"{wal.Signal}\"}} {value(wal)}\n");
+        }
+    }
+
+    private static void Tables(StringBuilder text, string name, string type, string help, IReadOnlyList<ShiftWorker> workers, Func<ShiftWorker, double> value)
+    {
+        Header(text, name, type, help);
+        foreach (var worker in workers.OrderBy(w => w.Table, StringComparer.Ordinal))
+        {
+            text.Append(CultureInfo.InvariantCulture, $"{name}{{table=\"{worker.Table}\"}} {value(worker)}\n");
         }
     }
 

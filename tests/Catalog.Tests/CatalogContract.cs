@@ -137,6 +137,26 @@ public abstract class CatalogContract
     }
 
     [Fact]
+    public async Task Marks_are_carried_forward_and_a_commit_that_does_not_advance_one_is_already_applied()
+    {
+        var (catalog, location) = await CreateLogsAsync();
+        static Dictionary<string, string> Mark(long value) => new() { [TableUpdate.MarkPrefix + "wal"] = value.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+        await catalog.CommitAsync(Ns, "logs", new AppendFiles([SyntheticFiles.Logs(location, "first")]) { SummaryProperties = Mark(100) }, Token);
+        var compacted = await catalog.CommitAsync(Ns, "logs", new ReplaceFiles([SyntheticFiles.Logs(location, "first").FilePath], [SyntheticFiles.Logs(location, "rewritten")]), Token);
+        Assert.Equal(100, compacted.Snapshot.Mark("wal"));
+
+        // A different plan (another idempotency key) covering offsets already committed is refused.
+        var stale = await catalog.CommitAsync(Ns, "logs", new AppendFiles([SyntheticFiles.Logs(location, "stale")]) { IdempotencyKey = "late-plan", SummaryProperties = Mark(100) }, Token);
+        var next = await catalog.CommitAsync(Ns, "logs", new AppendFiles([SyntheticFiles.Logs(location, "second")]) { SummaryProperties = Mark(250) }, Token);
+
+        Assert.True(stale.AlreadyApplied);
+        Assert.False(next.AlreadyApplied);
+        var table = await catalog.LoadTableAsync(Ns, "logs", Token);
+        Assert.Equal(250, table.Metadata.CurrentSnapshot.Mark("wal"));
+        Assert.Equal(["rewritten", "second"], (await new ScanPlanner(catalog).PlanAsync(table.Metadata, new ScanRequest(), Token)).Files.Select(Name).Order());
+    }
+
+    [Fact]
     public async Task Expiring_snapshots_keeps_the_current_state_and_makes_old_files_orphans()
     {
         var (catalog, location) = await CreateLogsAsync();

@@ -91,6 +91,14 @@ internal sealed class SnapshotProducer(TableFiles files)
         await files.PutNewAsync(manifestList, ManifestCodec.WriteManifestList(snapshotId, parent?.SnapshotId, sequenceNumber, manifests), cancellationToken).ConfigureAwait(false);
 
         var summary = new Dictionary<string, string>(update.SummaryProperties, StringComparer.Ordinal) { ["operation"] = operation };
+        foreach (var (name, value) in parent?.Summary ?? new Dictionary<string, string>())
+        {
+            if (name.StartsWith(TableUpdate.MarkPrefix, StringComparison.Ordinal))
+            {
+                summary.TryAdd(name, value);
+            }
+        }
+
         if (update.IdempotencyKey is { } key)
         {
             summary[TableUpdate.IdempotencyKeyProperty] = key;

@@ -24,6 +24,13 @@ public sealed class WalOptions
     /// </summary>
     public int Builders { get; set; } = 2;
 
+    /// <summary>
+    /// How long a segment's PUT (with its retries) may take before its requests fail. It bounds how
+    /// late a segment can appear after its offset (a clock reading) was taken, which the shift
+    /// relies on: see <c>ShiftOptions.SettleTime</c>.
+    /// </summary>
+    public TimeSpan PublishDeadline { get; set; } = TimeSpan.FromSeconds(15);
+
     /// <summary>Where segment files are staged before upload.</summary>
     public string ScratchDirectory { get; set; } = Path.Combine(Path.GetTempPath(), "icegate-wal");
 }

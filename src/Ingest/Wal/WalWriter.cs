@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Threading.Channels;
 using IceGate.Lakehouse.DuckDB;
 using IceGate.Lakehouse.Iceberg;
@@ -17,8 +16,7 @@ public sealed record WalSegment(string Key, long Offset);
 /// <see cref="WalOptions.GroupWindow"/> (or <see cref="WalOptions.MaxGroupBytes"/>), writes each group
 /// as one Parquet segment in the table's schema (field ids included) at
 /// <c>wal/&lt;signal&gt;/&lt;offset&gt;.parquet</c>, and completes the group's requests only once the
-/// segment's create-only PUT has succeeded. Offsets increase; a PUT that finds its offset taken (by
-/// another ingester sharing the store) moves to the next.
+/// segment's create-only PUT has succeeded.
 /// </summary>
 public sealed partial class WalWriter : IAsyncDisposable
 {
@@ -40,8 +38,7 @@ public sealed partial class WalWriter : IAsyncDisposable
     private long _segmentsWritten;
     private long _recordsWritten;
     private long _bytesWritten;
-    private readonly SemaphoreSlim _offsetsReady = new(1, 1);
-    private long _nextOffset = -1;
+    private long _lastOffset;
 
     /// <summary>Starts the writer's background loop.</summary>
     public WalWriter(IObjectStore store, TableDefinition table, SegmentLayout layout, WalOptions options, ILogger logger)
@@ -61,8 +58,6 @@ public sealed partial class WalWriter : IAsyncDisposable
     /// <summary>The signal (table) this WAL is for.</summary>
     public string Signal => _table.Name;
 
-    /// <summary>The key prefix of this signal's segments.</summary>
-    public string Prefix => $"wal/{_table.Name}/";
 
     /// <summary>Decoded bytes waiting to be written.</summary>
     public long PendingBytes => Interlocked.Read(ref _pendingBytes);
@@ -75,9 +70,6 @@ public sealed partial class WalWriter : IAsyncDisposable
 
     /// <summary>Segment bytes written since start.</summary>
     public long BytesWritten => Interlocked.Read(ref _bytesWritten);
-
-    /// <summary>The key of the segment at <paramref name="offset"/>.</summary>
-    private static string SegmentKey(string signal, long offset) => $"wal/{signal}/{offset.ToString("D20", CultureInfo.InvariantCulture)}.parquet";
 
     /// <summary>
     /// Queues <paramref name="batch"/> (which the WAL now owns) and completes once it is durable.
@@ -221,63 +213,56 @@ public sealed partial class WalWriter : IAsyncDisposable
     }
 
     /// <summary>
-    /// Publishes the segment at the next free offset; create-only, so no ingester ever overwrites
-    /// another's. Builders take offsets in the order they finish; offsets only need to be unique and
-    /// increasing per writer, not to follow arrival order.
+    /// Publishes the segment create-only, so no ingester ever overwrites another's, at an offset
+    /// read from the clock (see <see cref="WalKeys"/>). A PUT that misses
+    /// <see cref="WalOptions.PublishDeadline"/> fails the group, and what it may have left behind is
+    /// deleted: its requests were not acknowledged, and the shift must not find it later.
     /// </summary>
     private async Task<WalSegment> PublishAsync(byte[] content)
     {
-        await _offsetsReady.WaitAsync().ConfigureAwait(false);
+        using var deadline = new CancellationTokenSource(_options.PublishDeadline);
+        var offset = NextOffset();
         try
         {
-            if (Interlocked.Read(ref _nextOffset) < 0)
+            while (!(await _store.PutAsync(WalKeys.SegmentKey(Signal, offset), content, PutCondition.IfNoneMatch, deadline.Token).ConfigureAwait(false)).Written)
             {
-                Interlocked.Exchange(ref _nextOffset, await NextFreeOffsetAsync().ConfigureAwait(false));
+                // Another ingester read the same microsecond.
+                offset = NextOffset();
             }
-        }
-        finally
-        {
-            _offsetsReady.Release();
-        }
 
+            return new WalSegment(WalKeys.SegmentKey(Signal, offset), offset);
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested)
+        {
+            await DeleteAbandonedAsync(WalKeys.SegmentKey(Signal, offset)).ConfigureAwait(false);
+            throw new TimeoutException($"Storing the segment took longer than {_options.PublishDeadline.TotalSeconds:F0} s.");
+        }
+    }
+
+    private async Task DeleteAbandonedAsync(string key)
+    {
+        try
+        {
+            await _store.DeleteAsync(key).ConfigureAwait(false);
+        }
+        catch (ObjectStoreException e)
+        {
+            LogAbandonedSegmentKept(_logger, key, e);
+        }
+    }
+
+    /// <summary>The clock in microseconds, or one past the last offset if the clock has not moved on.</summary>
+    private long NextOffset()
+    {
         while (true)
         {
-            var offset = Interlocked.Increment(ref _nextOffset) - 1;
-            var key = SegmentKey(Signal, offset);
-            if ((await _store.PutAsync(key, content, PutCondition.IfNoneMatch).ConfigureAwait(false)).Written)
+            var last = Interlocked.Read(ref _lastOffset);
+            var next = Math.Max(last + 1, WalKeys.NowMicros());
+            if (Interlocked.CompareExchange(ref _lastOffset, next, last) == last)
             {
-                return new WalSegment(key, offset);
-            }
-
-            // Taken by another ingester: jump past everything that exists now.
-            var free = await NextFreeOffsetAsync().ConfigureAwait(false);
-            long current;
-            while ((current = Interlocked.Read(ref _nextOffset)) < free && Interlocked.CompareExchange(ref _nextOffset, free, current) != current)
-            {
+                return next;
             }
         }
-    }
-
-    private async Task<long> NextFreeOffsetAsync()
-    {
-        long highest = -1;
-        await foreach (var item in _store.ListAllAsync(Prefix).ConfigureAwait(false))
-        {
-            if (TryParseOffset(item.Key, out var offset))
-            {
-                highest = Math.Max(highest, offset);
-            }
-        }
-
-        return highest + 1;
-    }
-
-    /// <summary>The offset in a segment key, if it is one.</summary>
-    private static bool TryParseOffset(string key, out long offset)
-    {
-        var name = key[(key.LastIndexOf('/') + 1)..];
-        offset = -1;
-        return name.EndsWith(".parquet", StringComparison.Ordinal) && long.TryParse(name.AsSpan(0, name.Length - ".parquet".Length), NumberStyles.None, CultureInfo.InvariantCulture, out offset);
     }
 
     private static void Execute(DuckDBConnection duck, string sql)
@@ -288,6 +273,9 @@ public sealed partial class WalWriter : IAsyncDisposable
 
     [LoggerMessage(EventId = 100, Level = LogLevel.Debug, Message = "WAL segment {Key}: {Records} records from {Requests} requests, {Bytes} bytes; built in {BuildMs:F0} ms, stored in {StoreMs:F0} ms")]
     private static partial void LogSegment(ILogger logger, string key, int records, int requests, int bytes, double buildMs, double storeMs);
+
+    [LoggerMessage(EventId = 102, Level = LogLevel.Warning, Message = "WAL segment {Key} missed its deadline and could not be deleted; the shift may still pick it up")]
+    private static partial void LogAbandonedSegmentKept(ILogger logger, string key, Exception exception);
 
     [LoggerMessage(EventId = 101, Level = LogLevel.Error, Message = "Writing a {Signal} WAL segment for {Requests} requests failed; they were not acknowledged")]
     private static partial void LogSegmentFailed(ILogger logger, string signal, int requests, Exception exception);

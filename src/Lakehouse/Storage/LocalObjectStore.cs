@@ -145,8 +145,18 @@ public sealed class LocalObjectStore : IObjectStore
         }
 
         candidates.Sort(static (a, b) => string.CompareOrdinal(a.Key, b.Key));
-        var page = candidates.Take(maxKeys).Select(c => Describe(c.Key, c.File)).ToList();
-        return ValueTask.FromResult(new ListPage(page, candidates.Count > maxKeys ? page[^1].Key : null));
+        var page = new List<ObjectMetadata>();
+        var next = 0;
+        for (; next < candidates.Count && page.Count < maxKeys; next++)
+        {
+            // An object deleted since the directory was read is simply not listed, as on S3.
+            if (TryDescribe(candidates[next].Key, candidates[next].File) is { } item)
+            {
+                page.Add(item);
+            }
+        }
+
+        return ValueTask.FromResult(new ListPage(page, next < candidates.Count ? candidates[next - 1].Key : null));
     }
 
     /// <inheritdoc />
@@ -171,6 +181,18 @@ public sealed class LocalObjectStore : IObjectStore
 
     private static ObjectMetadata Describe(string key, FileInfo file) =>
         new(key, file.Length, ETagOf(file.Length, file.LastWriteTimeUtc), new DateTimeOffset(file.LastWriteTimeUtc));
+
+    private static ObjectMetadata? TryDescribe(string key, FileInfo file)
+    {
+        try
+        {
+            return Describe(key, file);
+        }
+        catch (FileNotFoundException)
+        {
+            return null;
+        }
+    }
 
     /// <summary>A stable FNV-1a hash of the path: every process must pick the same lock for a key.</summary>
     private static uint StripeOf(string path)
