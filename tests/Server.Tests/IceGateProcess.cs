@@ -129,8 +129,9 @@ public sealed class IceGateProcess : IAsyncDisposable
                     return;
                 }
             }
-            catch (HttpRequestException)
+            catch (Exception e) when (e is HttpRequestException || (e is TaskCanceledException && !cancellationToken.IsCancellationRequested))
             {
+                // Not listening yet, or too busy starting to answer within the client's timeout.
             }
 
             await Task.Delay(100, cancellationToken);
