@@ -178,7 +178,10 @@ public sealed class IcebergCatalog
             foreach (var manifest in await _files.ReadManifestListAsync(snapshot.ManifestList, cancellationToken).ConfigureAwait(false))
             {
                 referenced.Add(manifest.ManifestPath);
-                referenced.UnionWith((await _files.ReadManifestAsync(manifest, cancellationToken).ConfigureAwait(false)).Select(e => e.File.FilePath));
+                // A file a retained snapshot deleted is still live in that snapshot's parent, which
+                // references it itself if it is retained too.
+                referenced.UnionWith((await _files.ReadManifestAsync(manifest, cancellationToken).ConfigureAwait(false))
+                    .Where(e => e.Status != ManifestEntryStatus.Deleted).Select(e => e.File.FilePath));
             }
         }
 

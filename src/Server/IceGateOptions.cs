@@ -34,6 +34,9 @@ public sealed class IceGateOptions
 
     /// <summary>Shift: WAL segments into Iceberg data files, WAL cleanup.</summary>
     public ShiftOptions Shift { get; set; } = new();
+
+    /// <summary>Maintenance: compaction, retention, snapshot expiry, orphan collection.</summary>
+    public MaintenanceOptions Maintenance { get; set; } = new();
 }
 
 /// <summary>The Iceberg catalog's settings.</summary>

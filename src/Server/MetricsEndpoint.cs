@@ -13,12 +13,12 @@ namespace IceGate.Server;
 internal static class MetricsEndpoint
 {
     public static void MapMetrics(this WebApplication app) =>
-        app.MapGet("/metrics", (StoreComposition store, IngestPipeline pipeline, ShiftService shift) => Results.Text(Render(store.Metered.Usage, pipeline, shift.Workers), "text/plain; version=0.0.4", Encoding.UTF8))
+        app.MapGet("/metrics", (StoreComposition store, IngestPipeline pipeline, TableWorkers tables) => Results.Text(Render(store.Metered.Usage, pipeline, tables), "text/plain; version=0.0.4", Encoding.UTF8))
             .WithName("metrics")
             .WithSummary("Prometheus metrics: object store requests and bytes, WAL throughput and backlog, shift lag and commits.")
             .Produces<string>(StatusCodes.Status200OK, "text/plain");
 
-    internal static string Render(ObjectStoreUsage usage, IngestPipeline pipeline, IReadOnlyList<ShiftWorker> shift)
+    internal static string Render(ObjectStoreUsage usage, IngestPipeline pipeline, TableWorkers tables)
     {
         var text = new StringBuilder();
         Counter(text, "icegate_object_store_requests_total", "Object store requests sent, by operation.", usage, u => u.Requests);
@@ -30,11 +30,16 @@ internal static class MetricsEndpoint
         Signals(text, "icegate_wal_records_total", "counter", "Records made durable in the WAL.", pipeline, w => w.RecordsWritten);
         Signals(text, "icegate_wal_written_bytes_total", "counter", "WAL segment bytes written.", pipeline, w => w.BytesWritten);
         Signals(text, "icegate_wal_pending_bytes", "gauge", "Decoded bytes waiting to be written to the WAL.", pipeline, w => w.PendingBytes);
-        Tables(text, "icegate_shift_lag_seconds", "gauge", "Age of the oldest WAL segment not yet in the table.", shift, w => w.Lag.TotalSeconds);
-        Tables(text, "icegate_shift_commits_total", "counter", "Shift plans this process committed.", shift, w => w.Commits);
-        Tables(text, "icegate_shift_written_bytes_total", "counter", "WAL bytes this process shifted into data files.", shift, w => w.BytesWritten);
-        Tables(text, "icegate_shift_conflicts_total", "counter", "Shift state or catalog writes this process lost to another writer.", shift, w => w.CommitConflicts);
-        Tables(text, "icegate_shift_takeovers_total", "counter", "Shift tasks this process took over after their lease ran out.", shift, w => w.Takeovers);
+        Tables(text, "icegate_shift_lag_seconds", "gauge", "Age of the oldest WAL segment not yet in the table.", tables.Shift, w => w.Table, w => w.Lag.TotalSeconds);
+        Tables(text, "icegate_shift_commits_total", "counter", "Shift plans this process committed.", tables.Shift, w => w.Table, w => w.Commits);
+        Tables(text, "icegate_shift_read_bytes_total", "counter", "WAL segment bytes this process shifted into data files.", tables.Shift, w => w.Table, w => w.SegmentBytesShifted);
+        Tables(text, "icegate_shift_conflicts_total", "counter", "Shift state or catalog writes this process lost to another writer.", tables.Shift, w => w.Table, w => w.CommitConflicts);
+        Tables(text, "icegate_shift_takeovers_total", "counter", "Shift tasks this process took over after their lease ran out.", tables.Shift, w => w.Table, w => w.Takeovers);
+        Tables(text, "icegate_table_data_files", "gauge", "Data files in the table's current snapshot.", tables.Shift, w => w.Table, w => w.DataFiles);
+        Tables(text, "icegate_table_files_per_partition", "gauge", "Data files per partition (tenant and day) in the current snapshot, on average.", tables.Shift, w => w.Table, w => w.FilesPerPartition);
+        Tables(text, "icegate_maintenance_compacted_files_total", "counter", "Small data files this process replaced by compacted ones.", tables.Maintenance, m => m.Table, m => m.FilesCompacted);
+        Tables(text, "icegate_maintenance_expired_partitions_total", "counter", "Partitions this process dropped for retention.", tables.Maintenance, m => m.Table, m => m.PartitionsExpired);
+        Tables(text, "icegate_maintenance_orphans_deleted_total", "counter", "Unreferenced files this process deleted.", tables.Maintenance, m => m.Table, m => m.OrphansDeleted);
         return text.ToString();
     }
 
@@ -56,12 +61,12 @@ internal static class MetricsEndpoint
         }
     }
 
-    private static void Tables(StringBuilder text, string name, string type, string help, IReadOnlyList<ShiftWorker> workers, Func<ShiftWorker, double> value)
+    private static void Tables<T>(StringBuilder text, string name, string type, string help, IReadOnlyList<T> workers, Func<T, string> table, Func<T, double> value)
     {
         Header(text, name, type, help);
-        foreach (var worker in workers.OrderBy(w => w.Table, StringComparer.Ordinal))
+        foreach (var worker in workers.OrderBy(table, StringComparer.Ordinal))
         {
-            text.Append(CultureInfo.InvariantCulture, $"{name}{{table=\"{worker.Table}\"}} {value(worker)}\n");
+            text.Append(CultureInfo.InvariantCulture, $"{name}{{table=\"{table(worker)}\"}} {value(worker)}\n");
         }
     }
 

@@ -73,8 +73,8 @@ internal static class Startup
         var catalog = new IcebergCatalog(store.Store);
         builder.Services.AddSingleton(catalog);
         builder.Services.AddHostedService<CatalogBootstrap>();
-        builder.Services.AddSingleton<ShiftService>();
-        builder.Services.AddHostedService(services => services.GetRequiredService<ShiftService>());
+        builder.Services.AddSingleton<TableWorkers>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<TableWorkers>());
         builder.Services.AddSingleton(services => new IngestPipeline(store.Store, options.Ingest, services.GetRequiredService<ILoggerFactory>()));
         builder.Services.AddOpenApi(OpenApiDocument.Name, OpenApiDocument.Configure);
 

@@ -114,6 +114,46 @@ public sealed class ShiftTests : IDisposable
         Assert.True(workers.Sum(w => w.Commits) >= 4, "40 segments at 12 per plan take at least four plans");
     }
 
+    [Fact]
+    public async Task Compaction_and_retention_leave_every_row_but_those_of_expired_partitions()
+    {
+        var token = TestContext.Current.CancellationToken;
+        var today = DateOnly.FromDateTime(DateTime.UtcNow);
+        await WriteSegmentsAsync(_local, segments: 8, rowsPerSegment: 120, tenants: ["acme", "globex"], days: 2, firstDay: today.AddDays(-10));
+        await RunUntilIdleAsync([Worker(_local, new ShiftOptions { MaxPlanSegments = 1 })]);
+        var before = await CurrentFilesAsync();
+        Assert.Equal(4 * 8, before.Count);
+        var expired = $"tenant_id = 'globex' AND CAST(\"timestamp\" AS DATE) = DATE '{today.AddDays(-10):yyyy-MM-dd}'";
+        var expected = Checksum(Paths(before), $"NOT ({expired})");
+        Assert.NotEqual(expected, Checksum(before));
+
+        var options = new MaintenanceOptions { CompactMinFiles = 2, SnapshotRetention = TimeSpan.Zero, RetainSnapshots = 1, OrphanGrace = TimeSpan.Zero };
+        options.TenantRetentionDays["logs"] = new Dictionary<string, int> { ["globex"] = 9 };
+        var maintainer = new TableMaintainer(_local, _catalog, Namespace, "logs", options, Path.Combine(_directory, "scratch"), NullLogger.Instance);
+        await maintainer.MaintainAsync(DateTimeOffset.UtcNow, token);
+
+        // Snapshots the first round made still reference the replaced files; the next round expires them.
+        await Task.Delay(10, token);
+        await maintainer.MaintainAsync(DateTimeOffset.UtcNow, token);
+
+        var after = await CurrentFilesAsync();
+        Assert.Equal(3, after.Count);
+        Assert.Equal(expected, Checksum(after));
+        Assert.Equal(1, maintainer.PartitionsExpired);
+        Assert.Equal(3 * 8, maintainer.FilesCompacted);
+        Assert.All(before, f => Assert.False(File.Exists(new Uri(f.FilePath).LocalPath), $"{f.FilePath} outlived its snapshots"));
+        Assert.True(maintainer.OrphansDeleted >= before.Count);
+        var table = (await _catalog.LoadTableAsync(Namespace, "logs", token)).Metadata;
+        Assert.Single(table.Snapshots);
+        Assert.NotNull(table.CurrentSnapshot.Mark(ShiftWorker.WalMark));
+    }
+
+    private async Task<IReadOnlyList<DataFile>> CurrentFilesAsync()
+    {
+        var table = await _catalog.LoadTableAsync(Namespace, "logs", TestContext.Current.CancellationToken);
+        return (await new ScanPlanner(_catalog).PlanAsync(table.Metadata, new ScanRequest(), TestContext.Current.CancellationToken)).Files;
+    }
+
     private ShiftWorker Worker(IObjectStore store, ShiftOptions options)
     {
         options.ScratchDirectory = Path.Combine(_directory, "scratch");
@@ -149,14 +189,14 @@ public sealed class ShiftTests : IDisposable
     }
 
     /// <summary>Segments at offsets an hour old (settled), rows spread over tenants and consecutive days.</summary>
-    private static async Task<List<long>> WriteSegmentsAsync(IObjectStore store, int segments, int rowsPerSegment, string[] tenants, int days)
+    private static async Task<List<long>> WriteSegmentsAsync(IObjectStore store, int segments, int rowsPerSegment, string[] tenants, int days, DateOnly? firstDay = null)
     {
         var offsets = new List<long>();
         var start = WalKeys.NowMicros() - 3_600_000_000L;
         for (var i = 0; i < segments; i++)
         {
             var offset = start + (i * 1000);
-            var sources = tenants.SelectMany((tenant, t) => Enumerable.Range(0, days).Select(d => SampleRows.Logs(tenant, new DateOnly(2024, 3, 1).AddDays(d), rowsPerSegment / (tenants.Length * days), seed: (i * 1000) + (t * 100) + d)));
+            var sources = tenants.SelectMany((tenant, t) => Enumerable.Range(0, days).Select(d => SampleRows.Logs(tenant, (firstDay ?? new DateOnly(2024, 3, 1)).AddDays(d), rowsPerSegment / (tenants.Length * days), seed: (i * 1000) + (t * 100) + d)));
             await PutSegmentAsync(store, offset, string.Join(" UNION ALL ", sources.Select(s => $"SELECT * FROM {s}")));
             offsets.Add(offset);
         }
@@ -187,14 +227,15 @@ public sealed class ShiftTests : IDisposable
     /// Row count and an order-independent hash over every column: equal only if the rows are the same
     /// multiset. Data file paths look like Hive partitions, which DuckDB would add as columns.
     /// </summary>
-    private static string Checksum(string source)
+    private static string Checksum(string source, string where = "true")
     {
         using var duck = new DuckDBConnection();
         duck.Open();
-        using var command = new DuckDBCommand($"SELECT count(*)::VARCHAR || '/' || coalesce(sum(hash(r))::VARCHAR, '') FROM read_parquet([{source}], hive_partitioning = false) AS r", duck);
+        using var command = new DuckDBCommand($"SELECT count(*)::VARCHAR || '/' || coalesce(sum(hash(r))::VARCHAR, '') FROM read_parquet([{source}], hive_partitioning = false) AS r WHERE {where}", duck);
         return (string)command.ExecuteScalar()!;
     }
 
-    private static string Checksum(IReadOnlyList<DataFile> files) =>
-        Checksum(string.Join(", ", files.Select(f => $"'{new Uri(f.FilePath).LocalPath}'")));
+    private static string Checksum(IReadOnlyList<DataFile> files) => Checksum(Paths(files));
+
+    private static string Paths(IReadOnlyList<DataFile> files) => string.Join(", ", files.Select(f => $"'{new Uri(f.FilePath).LocalPath}'"));
 }

@@ -162,7 +162,7 @@ public sealed class ChaosTests : IDisposable
         var paths = new List<string>();
         foreach (var file in files)
         {
-            var data = await store.GetAsync(file.FilePath[(store.Location.Length + 1)..]);
+            var data = await store.GetAsync(store.KeyOf(file.FilePath));
             var path = Path.Combine(local, $"{paths.Count}.parquet");
             await File.WriteAllBytesAsync(path, data!.Content.ToArray());
             paths.Add(path);

@@ -12,13 +12,7 @@ internal sealed class TableFiles(IObjectStore store, int cachedFiles = 10_000)
 {
     private readonly ConcurrentDictionary<string, object> _cache = new(StringComparer.Ordinal);
 
-    public string KeyOf(string uri)
-    {
-        var prefix = store.Location + "/";
-        return uri.StartsWith(prefix, StringComparison.Ordinal)
-            ? uri[prefix.Length..]
-            : throw new InvalidDataException($"'{uri}' is outside this warehouse ({store.Location}).");
-    }
+    public string KeyOf(string uri) => store.KeyOf(uri);
 
     public string UriOf(string key) => $"{store.Location}/{key}";
 

@@ -35,11 +35,11 @@ internal sealed class SegmentShifter(IObjectStore store, ShiftOptions options)
             var files = new List<DataFile>();
             foreach (var (file, localPath) in WriteDataFiles(table, inputs, scratch, $"{plan.Id}-{task.Index}-{task.Attempts}"))
             {
-                await store.PutAsync(KeyOf(file.FilePath), await File.ReadAllBytesAsync(localPath, cancellationToken).ConfigureAwait(false), PutCondition.IfNoneMatch, cancellationToken).ConfigureAwait(false);
+                await store.PutAsync(store.KeyOf(file.FilePath), await File.ReadAllBytesAsync(localPath, cancellationToken).ConfigureAwait(false), PutCondition.IfNoneMatch, cancellationToken).ConfigureAwait(false);
                 files.Add(file);
             }
 
-            var manifest = KeyOf($"{table.Location}/metadata/shift-{plan.Id}-{task.Index}-{task.Attempts}.avro");
+            var manifest = store.KeyOf($"{table.Location}/metadata/shift-{plan.Id}-{task.Index}-{task.Attempts}.avro");
             var entries = files.Select(f => new ManifestEntry(ManifestEntryStatus.Added, null, null, null, f)).ToList();
             await store.PutAsync(manifest, ManifestCodec.WriteManifest(table.CurrentSchema, table.DefaultSpec, entries), PutCondition.IfNoneMatch, cancellationToken).ConfigureAwait(false);
             return manifest;
@@ -64,10 +64,6 @@ internal sealed class SegmentShifter(IObjectStore store, ShiftOptions options)
         return files;
     }
 
-    private string KeyOf(string uri) => uri.StartsWith(store.Location + "/", StringComparison.Ordinal)
-        ? uri[(store.Location.Length + 1)..]
-        : throw new InvalidOperationException($"{uri} is not in the object store at {store.Location}.");
-
     /// <summary>One file per partition present in the segments, each sorted by the table's sort order.</summary>
     private static List<(DataFile File, string LocalPath)> WriteDataFiles(TableMetadata table, List<string> inputs, string scratch, string name)
     {
@@ -91,7 +87,7 @@ internal sealed class SegmentShifter(IObjectStore store, ShiftOptions options)
         {
             var source = $"(SELECT * FROM wal WHERE tenant_id = {Literal(tenant)} AND {DayOf} = {day.ToString(CultureInfo.InvariantCulture)})";
             var localPath = Path.Combine(scratch, $"out-{written.Count}.parquet");
-            var uri = $"{table.Location}/data/tenant_id={Uri.EscapeDataString(tenant)}/timestamp_day={day.ToString(CultureInfo.InvariantCulture)}/{name}-{written.Count}.parquet";
+            var uri = TableMaintainer.DataFileUri(table, tenant, day, $"{name}-{written.Count}");
             if (ParquetDataFileWriter.Write(duck, table, source, localPath, uri) is { } file)
             {
                 written.Add((file, localPath));

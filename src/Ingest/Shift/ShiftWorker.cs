@@ -37,6 +37,9 @@ public sealed partial class ShiftWorker
     private long _takeovers;
     private long _bytesWritten;
     private long _lagMicros;
+    private long _dataFiles;
+    private double _filesPerPartition;
+    private long? _measuredSnapshot;
 
     /// <summary>A worker for <paramref name="ns"/>.<paramref name="table"/>, whose WAL is the signal of the same name.</summary>
     public ShiftWorker(IObjectStore store, IcebergCatalog catalog, string ns, string table, ShiftOptions options, ILogger logger)
@@ -59,8 +62,14 @@ public sealed partial class ShiftWorker
     /// <summary>Tasks this worker took over from a worker whose lease had run out.</summary>
     public long Takeovers => Interlocked.Read(ref _takeovers);
 
-    /// <summary>Data file bytes this worker wrote.</summary>
-    public long BytesWritten => Interlocked.Read(ref _bytesWritten);
+    /// <summary>WAL segment bytes this worker shifted into data files.</summary>
+    public long SegmentBytesShifted => Interlocked.Read(ref _bytesWritten);
+
+    /// <summary>Data files in the table's current snapshot, as of this worker's last step.</summary>
+    public long DataFiles => Interlocked.Read(ref _dataFiles);
+
+    /// <summary>Data files per partition in the table's current snapshot, on average, as of this worker's last step.</summary>
+    public double FilesPerPartition => Volatile.Read(ref _filesPerPartition);
 
     /// <summary>Age of the oldest WAL segment not yet committed to the table, as of this worker's last step.</summary>
     public TimeSpan Lag => TimeSpan.FromTicks(Interlocked.Read(ref _lagMicros) * 10);
@@ -105,6 +114,7 @@ public sealed partial class ShiftWorker
         var table = await _catalog.LoadTableAsync(_namespace, _table, cancellationToken).ConfigureAwait(false);
         var mark = table.Metadata.CurrentSnapshot.Mark(WalMark) ?? 0;
         await DeleteShiftedSegmentsAsync(mark, cancellationToken).ConfigureAwait(false);
+        await MeasureFilesAsync(table.Metadata, cancellationToken).ConfigureAwait(false);
 
         if (job?.Plan is not { } plan)
         {
@@ -282,6 +292,21 @@ public sealed partial class ShiftWorker
         }
 
         Interlocked.Exchange(ref _lagMicros, now - oldestPending);
+    }
+
+    /// <summary>Counts the current snapshot's files per partition, once per snapshot (manifests are cached).</summary>
+    private async Task MeasureFilesAsync(Lakehouse.Iceberg.TableMetadata table, CancellationToken cancellationToken)
+    {
+        if (table.CurrentSnapshotId == _measuredSnapshot)
+        {
+            return;
+        }
+
+        var files = (await new ScanPlanner(_catalog).PlanAsync(table, new ScanRequest(), cancellationToken).ConfigureAwait(false)).Files;
+        var partitions = files.Select(f => string.Join('/', f.Partition)).Distinct(StringComparer.Ordinal).Count();
+        Interlocked.Exchange(ref _dataFiles, files.Count);
+        Volatile.Write(ref _filesPerPartition, partitions == 0 ? 0 : (double)files.Count / partitions);
+        _measuredSnapshot = table.CurrentSnapshotId;
     }
 
     private async Task<bool> SwapAsync(ShiftPlan? plan, string? etag, CancellationToken cancellationToken)

@@ -5,19 +5,24 @@ using IceGate.Lakehouse.Iceberg;
 namespace IceGate.Server;
 
 /// <summary>
-/// Runs a shift worker per signal table once the catalog has the tables. Every process may run
-/// one; they coordinate through the store alone.
+/// Runs a shift worker and a maintainer per signal table once the catalog has the tables. Every
+/// process may run them; they coordinate through the store alone.
 /// </summary>
-internal sealed partial class ShiftService(StoreComposition store, IcebergCatalog catalog, IceGateOptions options, ILogger<ShiftWorker> logger) : BackgroundService
+internal sealed class TableWorkers(StoreComposition store, IcebergCatalog catalog, IceGateOptions options, ILogger<TableWorkers> logger) : BackgroundService
 {
-    /// <summary>The workers, one per table (none if shifting is disabled here).</summary>
-    public IReadOnlyList<ShiftWorker> Workers { get; } = options.Shift.Enabled
+    /// <summary>The shift workers, one per table (none if shifting is disabled here).</summary>
+    public IReadOnlyList<ShiftWorker> Shift { get; } = options.Shift.Enabled
         ? TableSchemas.All.Select(t => new ShiftWorker(store.Store, catalog, options.Catalog.Namespace, t.Name, options.Shift, logger)).ToList()
+        : [];
+
+    /// <summary>The maintainers, one per table (none if maintenance is disabled here).</summary>
+    public IReadOnlyList<TableMaintainer> Maintenance { get; } = options.Maintenance.Enabled
+        ? TableSchemas.All.Select(t => new TableMaintainer(store.Store, catalog, options.Catalog.Namespace, t.Name, options.Maintenance, options.Shift.ScratchDirectory, logger)).ToList()
         : [];
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (Workers.Count == 0)
+        if (Shift.Count + Maintenance.Count == 0)
         {
             return;
         }
@@ -28,7 +33,7 @@ internal sealed partial class ShiftService(StoreComposition store, IcebergCatalo
             await Task.Delay(options.Shift.PollInterval, stoppingToken).ConfigureAwait(false);
         }
 
-        await Task.WhenAll(Workers.Select(w => w.RunAsync(stoppingToken))).ConfigureAwait(false);
+        await Task.WhenAll(Shift.Select(w => w.RunAsync(stoppingToken)).Concat(Maintenance.Select(m => m.RunAsync(stoppingToken)))).ConfigureAwait(false);
     }
 
     private async Task<bool> TablesExistAsync(CancellationToken cancellationToken)
@@ -36,7 +41,7 @@ internal sealed partial class ShiftService(StoreComposition store, IcebergCatalo
         try
         {
             var tables = await catalog.ListTablesAsync(options.Catalog.Namespace, cancellationToken).ConfigureAwait(false);
-            return Workers.All(w => tables.Contains(w.Table));
+            return TableSchemas.All.All(t => tables.Contains(t.Name));
         }
         catch (Exception e) when (e is CatalogException or Lakehouse.Storage.ObjectStoreException)
         {
