@@ -3,6 +3,9 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Sockets;
+using IceGate.Catalog;
+using IceGate.Lakehouse.Iceberg;
+using IceGate.Lakehouse.Storage;
 using IceGate.Tests;
 
 // End-to-end ingest benchmark. Starts the real icegate binary (Release) on the local store in a
@@ -54,8 +57,10 @@ try
 
     // Distinct payloads, built before the clock starts so the generator's own work stays small.
     var payloads = Enumerable.Range(0, 32).Select(i => Payload(i, recordsPerRequest)).ToArray();
+    var buffers = Enumerable.Range(0, clients).Select(_ => new byte[payloads.Max(p => p.Bytes.Length)]).ToArray();
     var latencies = new List<double>[clients];
-    long accepted = 0, acceptedBytes = 0, warmUpBytes = 0, refused = 0, failed = 0;
+    long accepted = 0, acceptedBytes = 0, warmUpBytes = 0, warmUpRecords = 0, refused = 0, failed = 0;
+    var lagSamples = new List<double>();
     long peakMemory = 0;
     var endpoint = new Uri($"http://127.0.0.1:{httpPort}/v1/logs");
     var warmUp = TimeSpan.FromSeconds(5);
@@ -67,6 +72,11 @@ try
         {
             server.Refresh();
             peakMemory = Math.Max(peakMemory, server.WorkingSet64);
+            if (clock.ElapsedMilliseconds / 100 % 10 == 0 && clock.Elapsed > warmUp)
+            {
+                lagSamples.Add(Metric(await http.GetStringAsync(new Uri($"http://127.0.0.1:{queryPort}/metrics")), "icegate_shift_lag_seconds{table=\"logs\"}"));
+            }
+
             await Task.Delay(100);
         }
     });
@@ -77,14 +87,15 @@ try
         for (var i = client; !done.IsCancellationRequested; i += clients)
         {
             var payload = payloads[i % payloads.Length];
-            var content = new ByteArrayContent(payload);
+            var content = new ByteArrayContent(buffers[client], 0, payload.Render(buffers[client], Random.Shared));
             content.Headers.ContentType = new MediaTypeHeaderValue("application/x-protobuf");
             var sent = Stopwatch.GetTimestamp();
             using var response = await http.PostAsync(endpoint, content);
             var elapsed = Stopwatch.GetElapsedTime(sent).TotalMilliseconds;
             if (clock.Elapsed < warmUp)
             {
-                Interlocked.Add(ref warmUpBytes, response.StatusCode == HttpStatusCode.OK ? payload.Length : 0);
+                Interlocked.Add(ref warmUpBytes, response.StatusCode == HttpStatusCode.OK ? payload.Bytes.Length : 0);
+                Interlocked.Add(ref warmUpRecords, response.StatusCode == HttpStatusCode.OK ? recordsPerRequest : 0);
                 continue;
             }
 
@@ -92,7 +103,7 @@ try
             {
                 latencies[client].Add(elapsed);
                 Interlocked.Add(ref accepted, recordsPerRequest);
-                Interlocked.Add(ref acceptedBytes, payload.Length);
+                Interlocked.Add(ref acceptedBytes, payload.Bytes.Length);
             }
             else if (response.StatusCode is HttpStatusCode.ServiceUnavailable or HttpStatusCode.TooManyRequests)
             {
@@ -123,14 +134,50 @@ try
     Console.WriteLine($"|---|---|---|---|---|---|---|---|---|---|---|");
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
         $"| {clients} | {recordsPerRequest} | {accepted / wall:N0} | {acceptedBytes / wall / 1e6:F1} | {Percentile(0.50):F0} ms | {Percentile(0.99):F0} ms ({all.LastOrDefault():F0} ms) | {segments.Length / (totalBytes / 1e9):N0} | {(double)walBytes / totalBytes:F3} | {peakMemory >> 20} MiB | {refused} | {failed} |"));
+
+    // The shift: how long until the logs table holds every acknowledged record, and what it stores.
+    var drain = Stopwatch.StartNew();
+    var store = new LocalObjectStore(Path.Combine(scratch, "data"));
+    var catalog = new IcebergCatalog(store);
+    var totalRecords = accepted + warmUpRecords;
+    TableMetadata table;
+    while (true)
+    {
+        table = (await catalog.LoadTableAsync("icegate", "logs")).Metadata;
+        if (long.Parse(table.CurrentSnapshot?.Summary.GetValueOrDefault("total-records") ?? "0", CultureInfo.InvariantCulture) >= totalRecords || drain.Elapsed > TimeSpan.FromMinutes(3))
+        {
+            break;
+        }
+
+        await Task.Delay(500);
+    }
+
+    var files = (await new ScanPlanner(catalog).PlanAsync(table, new ScanRequest())).Files;
+    var sizes = files.Select(f => f.FileSizeInBytes).Order().ToList();
+    var requests = Metric(await http.GetStringAsync(new Uri($"http://127.0.0.1:{queryPort}/metrics")), "icegate_object_store_requests_total");
+    Console.WriteLine();
+    Console.WriteLine("| records in the table | in the table this long after the last acknowledgement | shift lag during the run (median / max) | data files (median size) | table bytes per OTLP byte | object store requests per GB of OTLP |");
+    Console.WriteLine("|---|---|---|---|---|---|");
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"| {files.Sum(f => f.RecordCount):N0} of {totalRecords:N0} | {drain.Elapsed.TotalSeconds:F0} s | {Median(lagSamples):F0} s / {lagSamples.DefaultIfEmpty().Max():F0} s | {files.Count} ({(sizes.Count == 0 ? 0 : sizes[sizes.Count / 2]) / 1e6:F1} MB) | {(double)sizes.Sum() / totalBytes:F3} | {requests / (totalBytes / 1e9):N0} |"));
     return 0;
 }
 finally
 {
     server.Kill(entireProcessTree: true);
     await server.WaitForExitAsync();
-    Directory.Delete(scratch, recursive: true);
+    if (Environment.GetEnvironmentVariable("ICEGATE_LOAD_KEEP") != "1")
+    {
+        Directory.Delete(scratch, recursive: true);
+    }
 }
+
+// The sum of a Prometheus metric's samples whose name (with labels) starts with the given text.
+static double Metric(string exposition, string name) => exposition.Split('\n')
+    .Where(line => line.StartsWith(name, StringComparison.Ordinal))
+    .Sum(line => double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture));
+
+static double Median(List<double> values) => values.Count == 0 ? 0 : values.Order().ElementAt(values.Count / 2);
 
 static int FreePort()
 {
@@ -163,8 +210,12 @@ static async Task WaitHealthyAsync(HttpClient http, int port)
 
 // A request of realistic records: resource with service, host and k8s attributes; ~10 record
 // attributes of mixed types; 100–300 byte bodies; trace and span ids; a spread of severities.
-static byte[] Payload(int seed, int records)
+// A request template: realistic records whose ids and timestamps are rewritten in place for every
+// request (see LogTemplate.Render), so that no two records sent are alike, as in real traffic,
+// while the generator spends almost nothing per request.
+static LogTemplate Payload(int seed, int records)
 {
+    var markers = new List<(byte[] Bytes, FieldKind Kind)>();
     var random = new Random(seed);
     string[] services = ["checkout", "cart", "payments", "search", "frontend", "recommendation", "shipping", "email"];
     string[] routes = ["/api/orders", "/api/cart/items", "/api/pay", "/search", "/", "/api/recommend", "/api/ship", "/api/mail"];
@@ -178,7 +229,9 @@ static byte[] Payload(int seed, int records)
     for (var i = 0; i < records; i++)
     {
         var status = new[] { 200, 200, 200, 201, 204, 400, 404, 500 }[random.Next(8)];
-        var body = $"{routes[random.Next(routes.Length)]} handled for user {random.Next(100_000)} in {random.Next(2000)} ms with status {status}; request {Guid.NewGuid():N}";
+        var requestInBody = Guid.NewGuid().ToString("N");
+        var requestId = Guid.NewGuid().ToString("N");
+        var body = $"{routes[random.Next(routes.Length)]} handled for user {random.Next(100_000)} in {random.Next(2000)} ms with status {status}; request {requestInBody}";
         body += new string('.', random.Next(0, 160));
         var traceId = new byte[16];
         var spanId = new byte[8];
@@ -193,7 +246,7 @@ static byte[] Payload(int seed, int records)
             .Message(6, Proto.KeyValue("http.route", new Proto().String(1, routes[random.Next(routes.Length)])))
             .Message(6, Proto.KeyValue("http.response.status_code", new Proto().Varint(3, (ulong)status)))
             .Message(6, Proto.KeyValue("user.id", new Proto().String(1, $"user-{random.Next(100_000)}")))
-            .Message(6, Proto.KeyValue("request.id", new Proto().String(1, Guid.NewGuid().ToString("N"))))
+            .Message(6, Proto.KeyValue("request.id", new Proto().String(1, requestId)))
             .Message(6, Proto.KeyValue("duration_ms", new Proto().Fixed64(4, BitConverter.DoubleToUInt64Bits(random.NextDouble() * 2000))))
             .Message(6, Proto.KeyValue("cloud.region", new Proto().String(1, "eu-west-1")))
             .Message(6, Proto.KeyValue("retry", new Proto().Varint(2, (ulong)random.Next(2))))
@@ -202,7 +255,59 @@ static byte[] Payload(int seed, int records)
             .Bytes(9, traceId)
             .Bytes(10, spanId);
         scope.Message(2, record);
+        markers.Add((BitConverter.GetBytes(now + (ulong)i * 1000), FieldKind.Time));
+        markers.Add((System.Text.Encoding.ASCII.GetBytes(requestInBody), FieldKind.Hex));
+        markers.Add((System.Text.Encoding.ASCII.GetBytes(requestId), FieldKind.Hex));
+        markers.Add((traceId, FieldKind.Random));
+        markers.Add((spanId, FieldKind.Random));
     }
 
-    return new Proto().Message(1, new Proto().Message(1, resource).Message(2, scope));
+    byte[] bytes = new Proto().Message(1, new Proto().Message(1, resource).Message(2, scope));
+    var fields = new List<(int Offset, int Length, FieldKind Kind)>();
+    var from = 0;
+    foreach (var (marker, kind) in markers)
+    {
+        var offset = from + bytes.AsSpan(from).IndexOf(marker);
+        fields.Add((offset, marker.Length, kind));
+        from = offset + marker.Length;
+    }
+
+    return new LogTemplate(bytes, fields, records);
+}
+
+internal enum FieldKind
+{
+    Time,
+    Hex,
+    Random,
+}
+
+internal sealed record LogTemplate(byte[] Bytes, List<(int Offset, int Length, FieldKind Kind)> Fields, int Records)
+{
+    /// <summary>Writes the template into <paramref name="buffer"/> with fresh ids and timestamps from now on.</summary>
+    public int Render(byte[] buffer, Random random)
+    {
+        Bytes.CopyTo(buffer, 0);
+        var now = (ulong)(DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) * 100;
+        Span<byte> hex = stackalloc byte[16];
+        foreach (var (offset, length, kind) in Fields)
+        {
+            var field = buffer.AsSpan(offset, length);
+            switch (kind)
+            {
+                case FieldKind.Time:
+                    BitConverter.TryWriteBytes(field, now++);
+                    break;
+                case FieldKind.Random:
+                    random.NextBytes(field);
+                    break;
+                default:
+                    random.NextBytes(hex);
+                    Convert.TryToHexStringLower(hex, field, out _);
+                    break;
+            }
+        }
+
+        return Bytes.Length;
+    }
 }

@@ -15,7 +15,7 @@ public sealed class ShiftOptions
     public TimeSpan SettleTime { get; set; } = TimeSpan.FromSeconds(25);
 
     /// <summary>How long an idle worker waits before looking for work again.</summary>
-    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(2);
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>How long a claimed task is its worker's alone; after that any worker may take it over.</summary>
     public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(60);

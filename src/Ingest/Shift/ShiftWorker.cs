@@ -113,12 +113,12 @@ public sealed partial class ShiftWorker
         var (job, etag) = await ShiftJob.ReadAsync(_store, _table, cancellationToken).ConfigureAwait(false);
         var table = await _catalog.LoadTableAsync(_namespace, _table, cancellationToken).ConfigureAwait(false);
         var mark = table.Metadata.CurrentSnapshot.Mark(WalMark) ?? 0;
-        await DeleteShiftedSegmentsAsync(mark, cancellationToken).ConfigureAwait(false);
+        var wal = await ScanWalAsync(mark, cancellationToken).ConfigureAwait(false);
         await MeasureFilesAsync(table.Metadata, cancellationToken).ConfigureAwait(false);
 
         if (job?.Plan is not { } plan)
         {
-            return await PlanAsync(mark, etag, cancellationToken).ConfigureAwait(false);
+            return await PlanAsync(mark, wal, etag, cancellationToken).ConfigureAwait(false);
         }
 
         if (plan.ToMark <= mark)
@@ -156,39 +156,13 @@ public sealed partial class ShiftWorker
         return false;
     }
 
-    /// <summary>Covers the settled segments past the mark with a new plan, if there are any.</summary>
-    private async Task<bool> PlanAsync(long mark, string? etag, CancellationToken cancellationToken)
+    /// <summary>Covers settled segments past the mark (listed by <see cref="ScanWalAsync"/>) with a new plan, if there are any.</summary>
+    private async Task<bool> PlanAsync(long mark, WalScan wal, string? etag, CancellationToken cancellationToken)
     {
-        var settled = WalKeys.NowMicros() - (long)(_options.SettleTime.TotalMilliseconds * 1000);
-        if (settled <= mark)
-        {
-            return false;
-        }
+        var segments = wal.Settled.Take(_options.MaxPlanSegments).Select(s => (s.Key, s.Length)).ToList();
 
-        var segments = new List<(string Key, long Length)>();
-        var toMark = settled;
-        await foreach (var item in _store.ListAllAsync(WalKeys.Prefix(_table), cancellationToken).ConfigureAwait(false))
-        {
-            if (!WalKeys.TryParseOffset(item.Key, out var offset) || offset <= mark)
-            {
-                continue;
-            }
-
-            if (offset > settled)
-            {
-                break;
-            }
-
-            if (segments.Count == _options.MaxPlanSegments)
-            {
-                // The rest waits for the next plan; this one ends just before it.
-                toMark = offset - 1;
-                break;
-            }
-
-            segments.Add((item.Key, item.Length));
-        }
-
+        // A longer backlog is worked off by several plans; this one ends just before the first left out.
+        var toMark = wal.Settled.Count > _options.MaxPlanSegments ? wal.SettledOffsets[_options.MaxPlanSegments] - 1 : wal.SettledUpTo;
         if (segments.Count == 0)
         {
             return false;
@@ -264,14 +238,18 @@ public sealed partial class ShiftWorker
     }
 
     /// <summary>
-    /// Deletes segments the table holds once no query can still be reading them, and measures the
-    /// lag: the age of the oldest segment not in the table yet.
+    /// One listing of the signal's WAL per step: deletes segments the table holds once no query can
+    /// still be reading them, measures the lag (the age of the oldest segment not in the table yet),
+    /// and collects the settled segments past the mark that the next plan may cover.
     /// </summary>
-    private async Task DeleteShiftedSegmentsAsync(long mark, CancellationToken cancellationToken)
+    private async Task<WalScan> ScanWalAsync(long mark, CancellationToken cancellationToken)
     {
         var now = WalKeys.NowMicros();
         var deletable = Math.Min(mark, now - (long)(_options.WalGrace.TotalMilliseconds * 1000));
+        var settledUpTo = now - (long)(_options.SettleTime.TotalMilliseconds * 1000);
         var oldestPending = now;
+        var settled = new List<ObjectMetadata>();
+        var offsets = new List<long>();
         await foreach (var item in _store.ListAllAsync(WalKeys.Prefix(_table), cancellationToken).ConfigureAwait(false))
         {
             if (!WalKeys.TryParseOffset(item.Key, out var offset))
@@ -279,20 +257,32 @@ public sealed partial class ShiftWorker
                 continue;
             }
 
-            if (offset > mark)
+            if (offset <= mark)
             {
-                oldestPending = offset;
+                if (offset <= deletable)
+                {
+                    await _store.DeleteAsync(item.Key, cancellationToken).ConfigureAwait(false);
+                }
+
+                continue;
+            }
+
+            oldestPending = Math.Min(oldestPending, offset);
+            if (offset > settledUpTo || settled.Count > _options.MaxPlanSegments)
+            {
                 break;
             }
 
-            if (offset <= deletable)
-            {
-                await _store.DeleteAsync(item.Key, cancellationToken).ConfigureAwait(false);
-            }
+            settled.Add(item);
+            offsets.Add(offset);
         }
 
         Interlocked.Exchange(ref _lagMicros, now - oldestPending);
+        return new WalScan(settled, offsets, settledUpTo);
     }
+
+    /// <summary>Settled segments past the mark in offset order (one more than a plan takes, if there are), and the offset up to which the WAL is settled.</summary>
+    private sealed record WalScan(List<ObjectMetadata> Settled, List<long> SettledOffsets, long SettledUpTo);
 
     /// <summary>Counts the current snapshot's files per partition, once per snapshot (manifests are cached).</summary>
     private async Task MeasureFilesAsync(Lakehouse.Iceberg.TableMetadata table, CancellationToken cancellationToken)
