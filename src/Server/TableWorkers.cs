@@ -17,7 +17,7 @@ internal sealed class TableWorkers(StoreComposition store, IcebergCatalog catalo
 
     /// <summary>The maintainers, one per table (none if maintenance is disabled here).</summary>
     public IReadOnlyList<TableMaintainer> Maintenance { get; } = options.Maintenance.Enabled
-        ? TableSchemas.All.Select(t => new TableMaintainer(store.Store, catalog, options.Catalog.Namespace, t.Name, options.Maintenance, options.Shift.ScratchDirectory, logger)).ToList()
+        ? TableSchemas.All.Select(t => new TableMaintainer(store.Store, catalog, options.Catalog.Namespace, t.Name, options.Maintenance, options.Shift, logger)).ToList()
         : [];
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

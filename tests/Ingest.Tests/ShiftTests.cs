@@ -129,7 +129,7 @@ public sealed class ShiftTests : IDisposable
 
         var options = new MaintenanceOptions { CompactMinFiles = 2, SnapshotRetention = TimeSpan.Zero, RetainSnapshots = 1, OrphanGrace = TimeSpan.Zero };
         options.TenantRetentionDays["logs"] = new Dictionary<string, int> { ["globex"] = 9 };
-        var maintainer = new TableMaintainer(_local, _catalog, Namespace, "logs", options, Path.Combine(_directory, "scratch"), NullLogger.Instance);
+        var maintainer = new TableMaintainer(_local, _catalog, Namespace, "logs", options, new ShiftOptions { ScratchDirectory = Path.Combine(_directory, "scratch") }, NullLogger.Instance);
         await maintainer.MaintainAsync(DateTimeOffset.UtcNow, token);
 
         // Snapshots the first round made still reference the replaced files; the next round expires them.

@@ -33,7 +33,7 @@ internal sealed class SegmentShifter(IObjectStore store, ShiftOptions options)
             }
 
             var files = new List<DataFile>();
-            foreach (var (file, localPath) in WriteDataFiles(table, inputs, scratch, $"{plan.Id}-{task.Index}-{task.Attempts}"))
+            foreach (var (file, localPath) in WriteDataFiles(table, inputs, scratch, $"{plan.Id}-{task.Index}-{task.Attempts}", options.DuckDBConnectionString))
             {
                 await store.PutAsync(store.KeyOf(file.FilePath), await File.ReadAllBytesAsync(localPath, cancellationToken).ConfigureAwait(false), PutCondition.IfNoneMatch, cancellationToken).ConfigureAwait(false);
                 files.Add(file);
@@ -65,9 +65,9 @@ internal sealed class SegmentShifter(IObjectStore store, ShiftOptions options)
     }
 
     /// <summary>One file per partition present in the segments, each sorted by the table's sort order.</summary>
-    private static List<(DataFile File, string LocalPath)> WriteDataFiles(TableMetadata table, List<string> inputs, string scratch, string name)
+    private static List<(DataFile File, string LocalPath)> WriteDataFiles(TableMetadata table, List<string> inputs, string scratch, string name, string connectionString)
     {
-        using var duck = new DuckDBConnection("Data Source=:memory:;threads=1");
+        using var duck = new DuckDBConnection(connectionString);
         duck.Open();
         var list = string.Join(", ", inputs.Select(Literal));
         Execute(duck, $"CREATE VIEW wal AS SELECT * FROM read_parquet([{list}])");

@@ -20,8 +20,8 @@ public sealed class ShiftOptions
     /// <summary>How long a claimed task is its worker's alone; after that any worker may take it over.</summary>
     public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(60);
 
-    /// <summary>The segment bytes one task reads: bounds a task's memory and time.</summary>
-    public long TaskInputBytes { get; set; } = 64L << 20;
+    /// <summary>The segment bytes one task reads: bounds its memory (sorting 16 MiB of segments fits well within <see cref="MemoryLimit"/>) and time.</summary>
+    public long TaskInputBytes { get; set; } = 16L << 20;
 
     /// <summary>The most segments one plan covers; a larger backlog is worked off in several plans.</summary>
     public int MaxPlanSegments { get; set; } = 2000;
@@ -31,4 +31,13 @@ public sealed class ShiftOptions
 
     /// <summary>Where segments are staged for DuckDB and data files before upload.</summary>
     public string ScratchDirectory { get; set; } = Path.Combine(Path.GetTempPath(), "icegate-shift");
+
+    /// <summary>
+    /// Memory DuckDB may use for one shift task or compaction (sorting spills to the scratch
+    /// directory beyond it), so that a large backlog does not grow the process without bound.
+    /// </summary>
+    public string MemoryLimit { get; set; } = "1GB";
+
+    /// <summary>A DuckDB connection for rewriting data: one thread, bounded memory, spilling to scratch.</summary>
+    internal string DuckDBConnectionString => $"Data Source=:memory:;threads=1;memory_limit={MemoryLimit};temp_directory={Path.Combine(ScratchDirectory, "spill")}";
 }

@@ -22,7 +22,7 @@ public sealed partial class TableMaintainer
     private readonly string _namespace;
     private readonly string _table;
     private readonly MaintenanceOptions _options;
-    private readonly string _scratch;
+    private readonly ShiftOptions _workspace;
     private readonly ILogger _logger;
     private readonly string _owner = $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}";
     private long _filesCompacted;
@@ -30,14 +30,15 @@ public sealed partial class TableMaintainer
     private long _orphansDeleted;
 
     /// <summary>A maintainer of <paramref name="ns"/>.<paramref name="table"/>.</summary>
-    public TableMaintainer(IObjectStore store, IcebergCatalog catalog, string ns, string table, MaintenanceOptions options, string scratchDirectory, ILogger logger)
+    /// <remarks><paramref name="workspace"/> gives the scratch directory and DuckDB memory limit it shares with the shift.</remarks>
+    public TableMaintainer(IObjectStore store, IcebergCatalog catalog, string ns, string table, MaintenanceOptions options, ShiftOptions workspace, ILogger logger)
     {
         _store = store;
         _catalog = catalog;
         _namespace = ns;
         _table = table;
         _options = options;
-        _scratch = scratchDirectory;
+        _workspace = workspace;
         _logger = logger;
     }
 
@@ -124,7 +125,7 @@ public sealed partial class TableMaintainer
     /// <summary>Rewrites small files of one partition into files of about the target size, sorted, in one replace commit.</summary>
     private async Task CompactAsync(TableMetadata table, string tenant, long day, List<DataFile> small, CancellationToken cancellationToken)
     {
-        var scratch = Directory.CreateDirectory(Path.Combine(_scratch, $"compact-{Guid.NewGuid():N}")).FullName;
+        var scratch = Directory.CreateDirectory(Path.Combine(_workspace.ScratchDirectory, $"compact-{Guid.NewGuid():N}")).FullName;
         try
         {
             var bins = new List<List<DataFile>> { new() };
@@ -140,7 +141,7 @@ public sealed partial class TableMaintainer
 
             var removed = new List<string>();
             var added = new List<DataFile>();
-            using var duck = new DuckDBConnection("Data Source=:memory:;threads=1");
+            using var duck = new DuckDBConnection(_workspace.DuckDBConnectionString);
             duck.Open();
             foreach (var bin in bins.Where(b => b.Count > 1))
             {
