@@ -135,7 +135,13 @@ try
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
         $"| {clients} | {recordsPerRequest} | {accepted / wall:N0} | {acceptedBytes / wall / 1e6:F1} | {Percentile(0.50):F0} ms | {Percentile(0.99):F0} ms ({all.LastOrDefault():F0} ms) | {segments.Length / (totalBytes / 1e9):N0} | {(double)walBytes / totalBytes:F3} | {peakMemory >> 20} MiB | {refused} | {failed} |"));
 
-    // The shift: how long until the logs table holds every acknowledged record, and what it stores.
+    // The shift: how long until the logs table holds every acknowledged record, and what it stores
+    // (unless the server runs no shift workers, as with --Shift:Enabled=false).
+    if (!(await http.GetStringAsync(new Uri($"http://127.0.0.1:{queryPort}/metrics"))).Contains("icegate_shift_lag_seconds{", StringComparison.Ordinal))
+    {
+        return 0;
+    }
+
     var drain = Stopwatch.StartNew();
     var store = new LocalObjectStore(Path.Combine(scratch, "data"));
     var catalog = new IcebergCatalog(store);
