@@ -97,6 +97,30 @@ public sealed class ShiftTests : IDisposable
     }
 
     [Fact]
+    public async Task A_task_that_keeps_failing_is_split_until_everything_but_the_bad_segment_is_shifted()
+    {
+        var offsets = await WriteSegmentsAsync(_local, segments: 4, rowsPerSegment: 100, tenants: ["acme"], days: 1);
+        var corrupt = WalKeys.SegmentKey("logs", offsets[1]);
+        await _local.PutAsync(corrupt, "not parquet at all"u8.ToArray());
+        var worker = Worker(_local, new ShiftOptions());
+
+        for (var step = 0; step < 30; step++)
+        {
+            await worker.StepAsync(TestContext.Current.CancellationToken);
+        }
+
+        var (job, _) = await ShiftJob.ReadAsync(_local, "logs", TestContext.Current.CancellationToken);
+        var tasks = job!.Plan!.Tasks;
+        Assert.True(tasks.Count >= 3, $"{tasks.Count} tasks");
+        Assert.All(tasks.Where(t => !t.Segments.Contains(corrupt)), t => Assert.NotNull(t.Manifest));
+        var stuck = Assert.Single(tasks, t => t.Segments.Contains(corrupt));
+        Assert.Equal([corrupt], stuck.Segments);
+        Assert.Null(stuck.Manifest);
+        Assert.Null(stuck.Owner);
+        Assert.Equal(0, worker.Commits);
+    }
+
+    [Fact]
     public async Task Competing_workers_on_a_store_failing_five_percent_of_requests_commit_every_row_exactly_once()
     {
         await WriteSegmentsAsync(_local, segments: 40, rowsPerSegment: 150, tenants: ["acme", "globex", "initech"], days: 2);

@@ -24,6 +24,9 @@ public sealed partial class ShiftWorker
     /// <summary>The mark (see <see cref="TableUpdate.MarkPrefix"/>) holding the highest WAL offset in the table.</summary>
     public const string WalMark = "wal";
 
+    /// <summary>A task that failed this often is split in two before it is tried again.</summary>
+    public const int MaxAttemptsBeforeSplit = 3;
+
     private readonly IObjectStore _store;
     private readonly IcebergCatalog _catalog;
     private readonly string _namespace;
@@ -131,6 +134,21 @@ public sealed partial class ShiftWorker
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         if (plan.Tasks.FirstOrDefault(t => t.Manifest is null && (t.Owner is null || t.LeaseUntilMs < now)) is { } open)
         {
+            if (open.Attempts >= MaxAttemptsBeforeSplit && open.Segments.Count > 1)
+            {
+                // Failing again and again (out of memory, say): halve it, so that what can be done is.
+                var half = open.Segments.Count / 2;
+                var first = new ShiftTask(open.Index, open.Segments.Take(half).ToList(), open.InputBytes / 2);
+                var second = new ShiftTask(plan.Tasks.Count, open.Segments.Skip(half).ToList(), open.InputBytes - first.InputBytes);
+                var split = plan.With(first);
+                if (await SwapAsync(split with { Tasks = [.. split.Tasks, second] }, etag, cancellationToken).ConfigureAwait(false))
+                {
+                    LogSplit(_logger, _table, plan.Id, open.Index, open.Attempts, open.Segments.Count);
+                }
+
+                return true;
+            }
+
             var claimed = open with { Owner = _workerId, LeaseUntilMs = now + (long)_options.LeaseDuration.TotalMilliseconds, Attempts = open.Attempts + 1 };
             if (!await SwapAsync(plan.With(claimed), etag, cancellationToken).ConfigureAwait(false))
             {
@@ -199,8 +217,26 @@ public sealed partial class ShiftWorker
     /// </summary>
     private async Task RunTaskAsync(Lakehouse.Iceberg.TableMetadata table, ShiftPlan plan, ShiftTask task, CancellationToken cancellationToken)
     {
-        var manifest = await _shifter.ShiftAsync(table, plan, task, cancellationToken).ConfigureAwait(false);
+        string manifest;
+        try
+        {
+            manifest = await _shifter.ShiftAsync(table, plan, task, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Give the task back at once rather than when the lease runs out; its attempts count.
+            LogTaskFailed(_logger, _table, plan.Id, task.Index, task.Attempts, e);
+            await UpdateOwnTaskAsync(plan, task, current => current with { Owner = null, LeaseUntilMs = 0 }, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
         Interlocked.Add(ref _bytesWritten, task.InputBytes);
+        await UpdateOwnTaskAsync(plan, task, current => current with { Manifest = manifest, Owner = null }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Changes the task in the shared state if it is still this worker's attempt.</summary>
+    private async Task UpdateOwnTaskAsync(ShiftPlan plan, ShiftTask task, Func<ShiftTask, ShiftTask> change, CancellationToken cancellationToken)
+    {
         while (true)
         {
             var (job, etag) = await ShiftJob.ReadAsync(_store, _table, cancellationToken).ConfigureAwait(false);
@@ -211,7 +247,7 @@ public sealed partial class ShiftWorker
                 return;
             }
 
-            if (await SwapAsync(job!.Plan!.With(current with { Manifest = manifest, Owner = null }), etag, cancellationToken).ConfigureAwait(false))
+            if (await SwapAsync(job!.Plan!.With(change(current)), etag, cancellationToken).ConfigureAwait(false))
             {
                 return;
             }
@@ -321,6 +357,12 @@ public sealed partial class ShiftWorker
 
     [LoggerMessage(EventId = 203, Level = LogLevel.Warning, Message = "Shift {Table}: task {Task} of plan {Plan} was taken over before it finished here; its files are left for orphan collection")]
     private static partial void LogLostTask(ILogger logger, string table, string plan, int task);
+
+    [LoggerMessage(EventId = 205, Level = LogLevel.Warning, Message = "Shift {Table}: task {Task} of plan {Plan} failed on attempt {Attempt}")]
+    private static partial void LogTaskFailed(ILogger logger, string table, string plan, int task, int attempt, Exception exception);
+
+    [LoggerMessage(EventId = 206, Level = LogLevel.Warning, Message = "Shift {Table}: task {Task} of plan {Plan} failed {Attempts} times; split its {Segments} segments in two")]
+    private static partial void LogSplit(ILogger logger, string table, string plan, int task, int attempts, int segments);
 
     [LoggerMessage(EventId = 204, Level = LogLevel.Warning, Message = "Shift {Table}: a step failed; retrying")]
     private static partial void LogStepFailed(ILogger logger, string table, Exception exception);
