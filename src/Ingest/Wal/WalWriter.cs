@@ -214,7 +214,7 @@ public sealed partial class WalWriter : IAsyncDisposable
 
     /// <summary>
     /// Publishes the segment create-only, so no ingester ever overwrites another's, at an offset
-    /// read from the clock (see <see cref="WalKeys"/>). A PUT that misses
+    /// read from the clock (see <see cref="WalKeys"/>). A PUT that fails or misses
     /// <see cref="WalOptions.PublishDeadline"/> fails the group, and what it may have left behind is
     /// deleted: its requests were not acknowledged, and the shift must not find it later.
     /// </summary>
@@ -236,6 +236,12 @@ public sealed partial class WalWriter : IAsyncDisposable
         {
             await DeleteAbandonedAsync(WalKeys.SegmentKey(Signal, offset)).ConfigureAwait(false);
             throw new TimeoutException($"Storing the segment took longer than {_options.PublishDeadline.TotalSeconds:F0} s.");
+        }
+        catch (ObjectStoreException)
+        {
+            // The outcome may be unknown (the store failed even to read back); the key is ours either way.
+            await DeleteAbandonedAsync(WalKeys.SegmentKey(Signal, offset)).ConfigureAwait(false);
+            throw;
         }
     }
 
