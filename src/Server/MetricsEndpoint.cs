@@ -52,21 +52,19 @@ internal static class MetricsEndpoint
         }
     }
 
-    private static void Signals(StringBuilder text, string name, string type, string help, IngestPipeline pipeline, Func<Ingest.Wal.WalWriter, long> value)
-    {
-        Header(text, name, type, help);
-        foreach (var wal in pipeline.Wals.Values.OrderBy(w => w.Signal, StringComparer.Ordinal))
-        {
-            text.Append(CultureInfo.InvariantCulture, $"{name}{{signal=\"{wal.Signal}\"}} {value(wal)}\n");
-        }
-    }
+    private static void Signals(StringBuilder text, string name, string type, string help, IngestPipeline pipeline, Func<Ingest.Wal.WalWriter, double> value) =>
+        Labelled(text, name, type, help, "signal", pipeline.Wals.Values.ToList(), w => w.Signal, value);
 
-    private static void Tables<T>(StringBuilder text, string name, string type, string help, IReadOnlyList<T> workers, Func<T, string> table, Func<T, double> value)
+    private static void Tables<T>(StringBuilder text, string name, string type, string help, IReadOnlyList<T> workers, Func<T, string> table, Func<T, double> value) =>
+        Labelled(text, name, type, help, "table", workers, table, value);
+
+    /// <summary>One sample per item, labelled <paramref name="label"/>, in label order.</summary>
+    private static void Labelled<T>(StringBuilder text, string name, string type, string help, string label, IReadOnlyList<T> items, Func<T, string> labelValue, Func<T, double> value)
     {
         Header(text, name, type, help);
-        foreach (var worker in workers.OrderBy(table, StringComparer.Ordinal))
+        foreach (var item in items.OrderBy(labelValue, StringComparer.Ordinal))
         {
-            text.Append(CultureInfo.InvariantCulture, $"{name}{{table=\"{table(worker)}\"}} {value(worker)}\n");
+            text.Append(CultureInfo.InvariantCulture, $"{name}{{{label}=\"{labelValue(item)}\"}} {value(item)}\n");
         }
     }
 

@@ -30,14 +30,7 @@ public sealed class ChaosTests : IDisposable
     public Task On_s3_records_survive_repeated_kills_exactly_once()
     {
         var environment = IceGateProcess.S3Environment();
-        var store = new S3ObjectStore(new S3ObjectStoreOptions
-        {
-            Endpoint = environment["ICEGATE_STORE__S3__ENDPOINT"],
-            Bucket = environment["ICEGATE_STORE__S3__BUCKET"],
-            Prefix = environment["ICEGATE_STORE__S3__PREFIX"],
-            AccessKey = environment["ICEGATE_STORE__S3__ACCESSKEY"],
-            SecretKey = environment["ICEGATE_STORE__S3__SECRETKEY"],
-        });
+        var store = IceGateProcess.S3Store(environment);
         return RunAsync(environment, store, records: 150_000);
     }
 

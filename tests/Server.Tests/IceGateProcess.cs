@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using IceGate.Lakehouse.Storage;
 
 namespace IceGate.Server.Tests;
 
@@ -75,6 +76,16 @@ public sealed class IceGateProcess : IAsyncDisposable
             ["ICEGATE_STORE__S3__SECRETKEY"] = Environment.GetEnvironmentVariable("S3_SECRET_KEY")!,
         };
     }
+
+    /// <summary>The store a process started with <paramref name="environment"/> (from <see cref="S3Environment"/>) uses, for reading what it wrote.</summary>
+    public static S3ObjectStore S3Store(IReadOnlyDictionary<string, string> environment) => new(new S3ObjectStoreOptions
+    {
+        Endpoint = environment["ICEGATE_STORE__S3__ENDPOINT"],
+        Bucket = environment["ICEGATE_STORE__S3__BUCKET"],
+        Prefix = environment["ICEGATE_STORE__S3__PREFIX"],
+        AccessKey = environment["ICEGATE_STORE__S3__ACCESSKEY"],
+        SecretKey = environment["ICEGATE_STORE__S3__SECRETKEY"],
+    });
 
     /// <summary>Starts <c>icegate</c> with <paramref name="arguments"/> (the query URL is added unless given).</summary>
     public static IceGateProcess Start(string workingDirectory, IReadOnlyDictionary<string, string>? environment = null, params string[] arguments)

@@ -230,14 +230,7 @@ public sealed class OtlpClientTests : IDisposable
             Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
         }
 
-        using var s3 = new IceGate.Lakehouse.Storage.S3ObjectStore(new IceGate.Lakehouse.Storage.S3ObjectStoreOptions
-        {
-            Endpoint = environment["ICEGATE_STORE__S3__ENDPOINT"],
-            Bucket = environment["ICEGATE_STORE__S3__BUCKET"],
-            Prefix = environment["ICEGATE_STORE__S3__PREFIX"],
-            AccessKey = environment["ICEGATE_STORE__S3__ACCESSKEY"],
-            SecretKey = environment["ICEGATE_STORE__S3__SECRETKEY"],
-        });
+        using var s3 = IceGateProcess.S3Store(environment);
         var segment = Assert.Single((await s3.ListAsync("wal/logs/", cancellationToken: TestContext.Current.CancellationToken)).Objects);
         Assert.True(IceGate.Ingest.Wal.WalKeys.TryParseOffset(segment.Key, out var offset) && segment.Key == IceGate.Ingest.Wal.WalKeys.SegmentKey("logs", offset), segment.Key);
         Assert.InRange(offset, sent, IceGate.Ingest.Wal.WalKeys.NowMicros());

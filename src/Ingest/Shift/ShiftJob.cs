@@ -13,26 +13,42 @@ namespace IceGate.Ingest.Shift;
 /// <param name="WriteId">Unique per write, so a write whose outcome was lost can be recognised on read-back.</param>
 public sealed record ShiftJob(ShiftPlan? Plan, string WriteId)
 {
-    private static readonly JsonSerializerOptions s_json = new(JsonSerializerDefaults.Web) { DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
-
     /// <summary>The state's key for a table.</summary>
     public static string Key(string table) => $"jobs/shift/{table}.json";
 
     /// <summary>Reads the state and its ETag; a table never shifted has no state (null, null).</summary>
-    public static async Task<(ShiftJob? Job, string? ETag)> ReadAsync(IObjectStore store, string table, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(store);
-        var data = await store.GetAsync(Key(table), cancellationToken: cancellationToken).ConfigureAwait(false);
-        return data is null ? (null, null) : (JsonSerializer.Deserialize<ShiftJob>(data.Content.Span, s_json), data.ETag);
-    }
+    public static Task<(ShiftJob? Job, string? ETag)> ReadAsync(IObjectStore store, string table, CancellationToken cancellationToken) =>
+        SwappedDocument.ReadAsync<ShiftJob>(store, Key(table), cancellationToken);
 
     /// <summary>Replaces the state read with <paramref name="etag"/> by <paramref name="plan"/>; false if another worker changed it first.</summary>
-    public static async Task<bool> TrySwapAsync(IObjectStore store, string table, ShiftPlan? plan, string? etag, CancellationToken cancellationToken)
+    public static Task<bool> TrySwapAsync(IObjectStore store, string table, ShiftPlan? plan, string? etag, CancellationToken cancellationToken) =>
+        SwappedDocument.TrySwapAsync(store, Key(table), new ShiftJob(plan, Guid.NewGuid().ToString("N")), etag, cancellationToken);
+}
+
+/// <summary>
+/// A JSON document in the store changed only by compare-and-swap: the shift's job state and the
+/// maintenance lease. Every write must carry something unique (a write id), so that a write whose
+/// response was lost is recognised when the store reads it back.
+/// </summary>
+internal static class SwappedDocument
+{
+    private static readonly JsonSerializerOptions s_json = new(JsonSerializerDefaults.Web) { DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
+
+    /// <summary>The document and its ETag, or (null, null) if there is none yet.</summary>
+    public static async Task<(T? Value, string? ETag)> ReadAsync<T>(IObjectStore store, string key, CancellationToken cancellationToken)
+        where T : class
     {
         ArgumentNullException.ThrowIfNull(store);
-        var content = JsonSerializer.SerializeToUtf8Bytes(new ShiftJob(plan, Guid.NewGuid().ToString("N")), s_json);
+        var data = await store.GetAsync(key, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return data is null ? (null, null) : (JsonSerializer.Deserialize<T>(data.Content.Span, s_json), data.ETag);
+    }
+
+    /// <summary>Writes <paramref name="value"/> if the document still has <paramref name="etag"/> (or, for null, does not exist yet).</summary>
+    public static async Task<bool> TrySwapAsync<T>(IObjectStore store, string key, T value, string? etag, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(store);
         var condition = etag is null ? PutCondition.IfNoneMatch : PutCondition.IfMatch(etag);
-        return (await store.PutAsync(Key(table), content, condition, cancellationToken).ConfigureAwait(false)).Written;
+        return (await store.PutAsync(key, JsonSerializer.SerializeToUtf8Bytes(value, s_json), condition, cancellationToken).ConfigureAwait(false)).Written;
     }
 }
 

@@ -38,7 +38,7 @@ public sealed partial class ShiftWorker
     private long _commits;
     private long _commitConflicts;
     private long _takeovers;
-    private long _bytesWritten;
+    private long _segmentBytesShifted;
     private long _lagMicros;
     private long _dataFiles;
     private double _filesPerPartition;
@@ -66,7 +66,7 @@ public sealed partial class ShiftWorker
     public long Takeovers => Interlocked.Read(ref _takeovers);
 
     /// <summary>WAL segment bytes this worker shifted into data files.</summary>
-    public long SegmentBytesShifted => Interlocked.Read(ref _bytesWritten);
+    public long SegmentBytesShifted => Interlocked.Read(ref _segmentBytesShifted);
 
     /// <summary>Data files in the table's current snapshot, as of this worker's last step.</summary>
     public long DataFiles => Interlocked.Read(ref _dataFiles);
@@ -177,10 +177,10 @@ public sealed partial class ShiftWorker
     /// <summary>Covers settled segments past the mark (listed by <see cref="ScanWalAsync"/>) with a new plan, if there are any.</summary>
     private async Task<bool> PlanAsync(long mark, WalScan wal, string? etag, CancellationToken cancellationToken)
     {
-        var segments = wal.Settled.Take(_options.MaxPlanSegments).Select(s => (s.Key, s.Length)).ToList();
+        var segments = wal.Settled.Take(_options.MaxPlanSegments).ToList();
 
         // A longer backlog is worked off by several plans; this one ends just before the first left out.
-        var toMark = wal.Settled.Count > _options.MaxPlanSegments ? wal.SettledOffsets[_options.MaxPlanSegments] - 1 : wal.SettledUpTo;
+        var toMark = wal.Settled.Count > _options.MaxPlanSegments ? wal.Settled[_options.MaxPlanSegments].Offset - 1 : wal.SettledUpTo;
         if (segments.Count == 0)
         {
             return false;
@@ -189,7 +189,7 @@ public sealed partial class ShiftWorker
         var tasks = new List<ShiftTask>();
         var run = new List<string>();
         long runBytes = 0;
-        foreach (var (key, length) in segments)
+        foreach (var (key, _, length) in segments)
         {
             if (run.Count > 0 && runBytes + length > _options.TaskInputBytes)
             {
@@ -230,7 +230,7 @@ public sealed partial class ShiftWorker
             return;
         }
 
-        Interlocked.Add(ref _bytesWritten, task.InputBytes);
+        Interlocked.Add(ref _segmentBytesShifted, task.InputBytes);
         await UpdateOwnTaskAsync(plan, task, current => current with { Manifest = manifest, Owner = null }, cancellationToken).ConfigureAwait(false);
     }
 
@@ -284,8 +284,7 @@ public sealed partial class ShiftWorker
         var deletable = Math.Min(mark, now - (long)(_options.WalGrace.TotalMilliseconds * 1000));
         var settledUpTo = now - (long)(_options.SettleTime.TotalMilliseconds * 1000);
         var oldestPending = now;
-        var settled = new List<ObjectMetadata>();
-        var offsets = new List<long>();
+        var settled = new List<(string Key, long Offset, long Length)>();
         await foreach (var item in _store.ListAllAsync(WalKeys.Prefix(_table), cancellationToken).ConfigureAwait(false))
         {
             if (!WalKeys.TryParseOffset(item.Key, out var offset))
@@ -309,16 +308,15 @@ public sealed partial class ShiftWorker
                 break;
             }
 
-            settled.Add(item);
-            offsets.Add(offset);
+            settled.Add((item.Key, offset, item.Length));
         }
 
         Interlocked.Exchange(ref _lagMicros, now - oldestPending);
-        return new WalScan(settled, offsets, settledUpTo);
+        return new WalScan(settled, settledUpTo);
     }
 
     /// <summary>Settled segments past the mark in offset order (one more than a plan takes, if there are), and the offset up to which the WAL is settled.</summary>
-    private sealed record WalScan(List<ObjectMetadata> Settled, List<long> SettledOffsets, long SettledUpTo);
+    private sealed record WalScan(List<(string Key, long Offset, long Length)> Settled, long SettledUpTo);
 
     /// <summary>Counts the current snapshot's files per partition, once per snapshot (manifests are cached).</summary>
     private async Task MeasureFilesAsync(Lakehouse.Iceberg.TableMetadata table, CancellationToken cancellationToken)

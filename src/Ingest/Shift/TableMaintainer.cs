@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using IceGate.Catalog;
 using IceGate.Lakehouse.DuckDB;
 using IceGate.Lakehouse.Iceberg;
@@ -129,14 +128,17 @@ public sealed partial class TableMaintainer
         try
         {
             var bins = new List<List<DataFile>> { new() };
+            long binBytes = 0;
             foreach (var file in small)
             {
-                if (bins[^1].Count > 0 && bins[^1].Sum(f => f.FileSizeInBytes) + file.FileSizeInBytes > _options.TargetFileBytes)
+                if (bins[^1].Count > 0 && binBytes + file.FileSizeInBytes > _options.TargetFileBytes)
                 {
                     bins.Add([]);
+                    binBytes = 0;
                 }
 
                 bins[^1].Add(file);
+                binBytes += file.FileSizeInBytes;
             }
 
             var removed = new List<string>();
@@ -197,19 +199,14 @@ public sealed partial class TableMaintainer
     {
         var key = $"jobs/maintain/{_table}.json";
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-        var current = await _store.GetAsync(key, cancellationToken: cancellationToken).ConfigureAwait(false);
-        if (current is not null)
+        var (lease, etag) = await SwappedDocument.ReadAsync<MaintenanceLease>(_store, key, cancellationToken).ConfigureAwait(false);
+        if (lease is not null && lease.Owner != _owner && lease.UntilMs > now)
         {
-            var lease = JsonSerializer.Deserialize<MaintenanceLease>(current.Content.Span)!;
-            if (lease.Owner != _owner && lease.UntilMs > now)
-            {
-                return false;
-            }
+            return false;
         }
 
         var renewed = new MaintenanceLease(_owner, now + (long)(_options.Interval.TotalMilliseconds * 3), Guid.NewGuid().ToString("N"));
-        var condition = current is null ? PutCondition.IfNoneMatch : PutCondition.IfMatch(current.ETag);
-        return (await _store.PutAsync(key, JsonSerializer.SerializeToUtf8Bytes(renewed), condition, cancellationToken).ConfigureAwait(false)).Written;
+        return await SwappedDocument.TrySwapAsync(_store, key, renewed, etag, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Who maintains a table until when; the write id makes every write's content unique.</summary>

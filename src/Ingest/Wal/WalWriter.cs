@@ -189,8 +189,9 @@ public sealed partial class WalWriter : IAsyncDisposable
 
     /// <summary>
     /// Writes the group's rows into a row buffer that the COPY reads in place: no staging table, so
-    /// each value is copied once on its way into the Parquet file. zstd level 1 compresses these
-    /// rows slightly better than the default level 3 in half the time.
+    /// each value is copied once on its way into the Parquet file. zstd level 1 compressed these
+    /// rows slightly better than the default level 3 (0.201 vs 0.210 bytes per OTLP byte in the load
+    /// generator), and costs less CPU.
     /// </summary>
     private byte[] BuildSegment(DuckDBConnection duck, List<Pending> group)
     {
