@@ -1,6 +1,7 @@
 using IceGate.Ingest;
 using IceGate.Ingest.Shift;
 using IceGate.Lakehouse.Storage;
+using IceGate.QueryApi;
 
 namespace IceGate.Server;
 
@@ -37,6 +38,9 @@ public sealed class IceGateOptions
 
     /// <summary>Maintenance: compaction, retention, snapshot expiry, orphan collection.</summary>
     public MaintenanceOptions Maintenance { get; set; } = new();
+
+    /// <summary>Queries: local cache, DuckDB limits, row limits, timeout.</summary>
+    public QueryOptions Query { get; set; } = new();
 }
 
 /// <summary>The Iceberg catalog's settings.</summary>

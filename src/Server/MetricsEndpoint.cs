@@ -3,6 +3,7 @@ using System.Text;
 using IceGate.Ingest;
 using IceGate.Ingest.Shift;
 using IceGate.Lakehouse.Storage;
+using IceGate.QueryApi;
 
 namespace IceGate.Server;
 
@@ -13,12 +14,12 @@ namespace IceGate.Server;
 internal static class MetricsEndpoint
 {
     public static void MapMetrics(this WebApplication app) =>
-        app.MapGet("/metrics", (StoreComposition store, IngestPipeline pipeline, TableWorkers tables) => Results.Text(Render(store.Metered.Usage, pipeline, tables), "text/plain; version=0.0.4", Encoding.UTF8))
+        app.MapGet("/metrics", (StoreComposition store, IngestPipeline pipeline, TableWorkers tables, QueryMetrics queries, QueryEngine engine) => Results.Text(Render(store.Metered.Usage, pipeline, tables, queries, engine.Cache), "text/plain; version=0.0.4", Encoding.UTF8))
             .WithName("metrics")
-            .WithSummary("Prometheus metrics: object store requests and bytes, WAL throughput and backlog, shift lag and commits.")
+            .WithSummary("Prometheus metrics: object store requests and bytes, WAL throughput and backlog, shift lag and commits, queries and the query cache.")
             .Produces<string>(StatusCodes.Status200OK, "text/plain");
 
-    internal static string Render(ObjectStoreUsage usage, IngestPipeline pipeline, TableWorkers tables)
+    internal static string Render(ObjectStoreUsage usage, IngestPipeline pipeline, TableWorkers tables, QueryMetrics queries, ObjectCache cache)
     {
         var text = new StringBuilder();
         Counter(text, "icegate_object_store_requests_total", "Object store requests sent, by operation.", usage, u => u.Requests);
@@ -40,7 +41,26 @@ internal static class MetricsEndpoint
         Tables(text, "icegate_maintenance_compacted_files_total", "counter", "Small data files this process replaced by compacted ones.", tables.Maintenance, m => m.Table, m => m.FilesCompacted);
         Tables(text, "icegate_maintenance_expired_partitions_total", "counter", "Partitions this process dropped for retention.", tables.Maintenance, m => m.Table, m => m.PartitionsExpired);
         Tables(text, "icegate_maintenance_orphans_deleted_total", "counter", "Unreferenced files this process deleted.", tables.Maintenance, m => m.Table, m => m.OrphansDeleted);
+        Header(text, "icegate_queries_total", "counter", "SQL queries by outcome.");
+        foreach (var outcome in Enum.GetValues<QueryOutcome>())
+        {
+            text.Append(CultureInfo.InvariantCulture, $"icegate_queries_total{{outcome=\"{OutcomeLabel(outcome)}\"}} {queries.Ended(outcome)}\n");
+        }
+
+        Single(text, "icegate_queries_running", "gauge", "SQL queries running now.", queries.Running);
+        Single(text, "icegate_query_cache_hits_total", "counter", "Objects queries found in the local file cache.", queries.CacheHits);
+        Single(text, "icegate_query_cache_fetches_total", "counter", "Objects fetched from the store into the local file cache.", queries.ObjectsFetched);
+        Single(text, "icegate_query_cache_fetched_bytes_total", "counter", "Bytes fetched from the store into the local file cache.", queries.BytesFetched);
+        Single(text, "icegate_query_cache_bytes", "gauge", "Bytes in the local file cache.", cache.CachedBytes);
         return text.ToString();
+    }
+
+    private static string OutcomeLabel(QueryOutcome outcome) => outcome == QueryOutcome.TimedOut ? "timed_out" : outcome.ToString().ToLowerInvariant();
+
+    private static void Single(StringBuilder text, string name, string type, string help, long value)
+    {
+        Header(text, name, type, help);
+        text.Append(CultureInfo.InvariantCulture, $"{name} {value}\n");
     }
 
     private static void Counter(StringBuilder text, string name, string help, ObjectStoreUsage usage, Func<OperationUsage, long> value)

@@ -2,6 +2,7 @@ using System.Reflection;
 using IceGate.Catalog;
 using IceGate.Ingest;
 using IceGate.Ingest.Receivers;
+using IceGate.QueryApi;
 using IceGate.Server;
 
 const string Usage = """
@@ -75,6 +76,8 @@ internal static class Startup
         builder.Services.AddHostedService<CatalogBootstrap>();
         builder.Services.AddSingleton<TableWorkers>();
         builder.Services.AddHostedService(services => services.GetRequiredService<TableWorkers>());
+        builder.Services.AddSingleton(new QueryEngine(catalog, store.Store, options.Catalog.Namespace, options.Query));
+        builder.Services.AddSingleton<QueryMetrics>();
         builder.Services.AddSingleton(services => new IngestPipeline(store.Store, options.Ingest, services.GetRequiredService<ILoggerFactory>()));
         builder.Services.AddOpenApi(OpenApiDocument.Name, OpenApiDocument.Configure);
 
@@ -86,6 +89,7 @@ internal static class Startup
         var pipeline = app.Services.GetRequiredService<IngestPipeline>();
         app.MapOtlpHttp(pipeline, listeners.OtlpHttpHost);
         app.MapOtlpGrpc(pipeline, listeners.OtlpGrpcHost);
+        app.MapSqlApi(app.Services.GetRequiredService<QueryEngine>(), app.Services.GetRequiredService<QueryMetrics>(), options.Query, options.Ingest.DefaultTenant);
         app.MapOpenApi(OpenApiDocument.Route);
         app.Lifetime.ApplicationStarted.Register(() => Log.Started(app.Logger, version, string.Join(", ", app.Urls), store.Description));
         return app;

@@ -39,7 +39,7 @@ public sealed class ShiftTests : IDisposable
 
         var table = await _catalog.LoadTableAsync(Namespace, "logs", TestContext.Current.CancellationToken);
         var snapshot = table.Metadata.CurrentSnapshot!;
-        Assert.True(snapshot.Mark(ShiftWorker.WalMark) >= offsets.Max());
+        Assert.True(snapshot.Mark(WalKeys.Mark) >= offsets.Max());
         Assert.Equal(1, worker.Commits);
         var files = (await new ScanPlanner(_catalog).PlanAsync(table.Metadata, new ScanRequest(), TestContext.Current.CancellationToken)).Files;
 
@@ -61,7 +61,7 @@ public sealed class ShiftTests : IDisposable
         await RunUntilIdleAsync([worker]);
 
         var table = await _catalog.LoadTableAsync(Namespace, "logs", TestContext.Current.CancellationToken);
-        var mark = table.Metadata.CurrentSnapshot!.Mark(ShiftWorker.WalMark)!.Value;
+        var mark = table.Metadata.CurrentSnapshot!.Mark(WalKeys.Mark)!.Value;
         Assert.InRange(mark, old.Max(), fresh - 1);
         Assert.Equal(200L, table.Metadata.CurrentSnapshot!.Summary.GetValueOrDefault("total-records") is { } total ? long.Parse(total, CultureInfo.InvariantCulture) : 0);
 
@@ -169,7 +169,7 @@ public sealed class ShiftTests : IDisposable
         Assert.True(maintainer.OrphansDeleted >= before.Count);
         var table = (await _catalog.LoadTableAsync(Namespace, "logs", token)).Metadata;
         Assert.Single(table.Snapshots);
-        Assert.NotNull(table.CurrentSnapshot.Mark(ShiftWorker.WalMark));
+        Assert.NotNull(table.CurrentSnapshot.Mark(WalKeys.Mark));
     }
 
     private async Task<IReadOnlyList<DataFile>> CurrentFilesAsync()

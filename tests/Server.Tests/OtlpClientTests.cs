@@ -221,7 +221,7 @@ public sealed class OtlpClientTests : IDisposable
         var environment = IceGateProcess.S3Environment();
         await using var icegate = IceGateProcess.Start(_directory, environment, "serve");
         await icegate.WaitUntilHealthyAsync(TestContext.Current.CancellationToken);
-        var sent = IceGate.Ingest.Wal.WalKeys.NowMicros();
+        var sent = IceGate.Catalog.WalKeys.NowMicros();
         using (var http = new HttpClient())
         {
             var content = new ByteArrayContent(IceGate.Tests.Proto.Logs("s3-service", "stored in s3", "and this"));
@@ -232,8 +232,8 @@ public sealed class OtlpClientTests : IDisposable
 
         using var s3 = IceGateProcess.S3Store(environment);
         var segment = Assert.Single((await s3.ListAsync("wal/logs/", cancellationToken: TestContext.Current.CancellationToken)).Objects);
-        Assert.True(IceGate.Ingest.Wal.WalKeys.TryParseOffset(segment.Key, out var offset) && segment.Key == IceGate.Ingest.Wal.WalKeys.SegmentKey("logs", offset), segment.Key);
-        Assert.InRange(offset, sent, IceGate.Ingest.Wal.WalKeys.NowMicros());
+        Assert.True(IceGate.Catalog.WalKeys.TryParseOffset(segment.Key, out var offset) && segment.Key == IceGate.Catalog.WalKeys.SegmentKey("logs", offset), segment.Key);
+        Assert.InRange(offset, sent, IceGate.Catalog.WalKeys.NowMicros());
         var local = Path.Combine(_directory, "downloaded");
         Directory.CreateDirectory(local);
         await File.WriteAllBytesAsync(Path.Combine(local, "segment.parquet"), (await s3.GetAsync(segment.Key, cancellationToken: TestContext.Current.CancellationToken))!.Content.ToArray(), TestContext.Current.CancellationToken);

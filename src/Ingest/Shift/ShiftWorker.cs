@@ -21,9 +21,6 @@ namespace IceGate.Ingest.Shift;
 /// </remarks>
 public sealed partial class ShiftWorker
 {
-    /// <summary>The mark (see <see cref="TableUpdate.MarkPrefix"/>) holding the highest WAL offset in the table.</summary>
-    public const string WalMark = "wal";
-
     /// <summary>A task that failed this often is split in two before it is tried again.</summary>
     public const int MaxAttemptsBeforeSplit = 3;
 
@@ -115,7 +112,7 @@ public sealed partial class ShiftWorker
     {
         var (job, etag) = await ShiftJob.ReadAsync(_store, _table, cancellationToken).ConfigureAwait(false);
         var table = await _catalog.LoadTableAsync(_namespace, _table, cancellationToken).ConfigureAwait(false);
-        var mark = table.Metadata.CurrentSnapshot.Mark(WalMark) ?? 0;
+        var mark = table.Metadata.CurrentSnapshot.Mark(WalKeys.Mark) ?? 0;
         var wal = await ScanWalAsync(mark, cancellationToken).ConfigureAwait(false);
         await MeasureFilesAsync(table.Metadata, cancellationToken).ConfigureAwait(false);
 
@@ -260,7 +257,7 @@ public sealed partial class ShiftWorker
         var update = new AppendFiles(files)
         {
             IdempotencyKey = $"shift-{plan.Id}",
-            SummaryProperties = new Dictionary<string, string> { [TableUpdate.MarkPrefix + WalMark] = plan.ToMark.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+            SummaryProperties = new Dictionary<string, string> { [TableUpdate.MarkPrefix + WalKeys.Mark] = plan.ToMark.ToString(System.Globalization.CultureInfo.InvariantCulture) },
         };
         var result = await _catalog.CommitAsync(_namespace, _table, update, cancellationToken).ConfigureAwait(false);
         if (!result.AlreadyApplied)

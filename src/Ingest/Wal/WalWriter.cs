@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using IceGate.Catalog;
 using IceGate.Lakehouse.DuckDB;
 using IceGate.Lakehouse.Iceberg;
 using IceGate.Lakehouse.Storage;

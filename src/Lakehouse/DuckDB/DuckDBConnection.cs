@@ -100,40 +100,56 @@ public sealed class DuckDBConnection : DbConnection
     }
 
     /// <inheritdoc />
-    public override unsafe void Open()
+    public override void Open()
     {
         if (_connection != 0)
         {
             throw new InvalidOperationException("The connection is already open.");
         }
 
+        _database = OpenDatabase(_dataSource == MemoryDataSource ? null : Path.GetFullPath(_dataSource), _settings);
+        Connect(_database);
+    }
+
+    /// <summary>
+    /// Opens a database: a new in-memory one for a null <paramref name="path"/>, else the process's
+    /// one instance for that file. The caller closes the handle.
+    /// </summary>
+    internal static unsafe nint OpenDatabase(string? path, IReadOnlyDictionary<string, string> settings)
+    {
         NativeMethods.duckdb_create_config(out var config);
         try
         {
-            foreach (var (name, value) in _settings)
+            foreach (var (name, value) in settings)
             {
                 NativeMethods.duckdb_set_config(config, name, value);
             }
 
             byte* error;
-            var state = _dataSource == MemoryDataSource
-                ? NativeMethods.duckdb_open_ext(MemoryDataSource, out _database, config, out error)
-                : NativeMethods.duckdb_get_or_create_from_cache(s_instanceCache, Path.GetFullPath(_dataSource), out _database, config, out error);
+            var state = path is null
+                ? NativeMethods.duckdb_open_ext(MemoryDataSource, out var database, config, out error)
+                : NativeMethods.duckdb_get_or_create_from_cache(s_instanceCache, path, out database, config, out error);
             if (state != DuckDBState.Success)
             {
-                var message = error is null ? $"Could not open DuckDB database '{_dataSource}'." : Utf8Text.FromNativeAndFree(error);
-                NativeMethods.duckdb_close(ref _database);
+                var message = error is null ? $"Could not open DuckDB database '{path ?? MemoryDataSource}'." : Utf8Text.FromNativeAndFree(error);
+                NativeMethods.duckdb_close(ref database);
                 throw new DuckDBException(message, NativeErrors.ClassifyMessage(message));
             }
+
+            return database;
         }
         finally
         {
             NativeMethods.duckdb_destroy_config(ref config);
         }
+    }
 
-        if (NativeMethods.duckdb_connect(_database, out _connection) != DuckDBState.Success)
+    /// <summary>Connects to <paramref name="database"/>; the connection closes it too only if it opened it.</summary>
+    internal void Connect(nint database)
+    {
+        if (NativeMethods.duckdb_connect(database, out _connection) != DuckDBState.Success)
         {
-            NativeMethods.duckdb_close(ref _database);
+            Close();
             throw new DuckDBException($"Could not connect to DuckDB database '{_dataSource}'.", DuckDBErrorType.Connection);
         }
     }
@@ -152,9 +168,11 @@ public sealed class DuckDBConnection : DbConnection
         var database = Interlocked.Exchange(ref _database, 0);
         if (database != 0)
         {
-            NativeMethods.duckdb_close(ref database);
+            CloseDatabase(database);
         }
     }
+
+    internal static void CloseDatabase(nint database) => NativeMethods.duckdb_close(ref database);
 
     /// <summary>Not supported: a connection is bound to its data source.</summary>
     public override void ChangeDatabase(string databaseName) =>

@@ -1,6 +1,6 @@
 using System.Buffers;
 
-namespace IceGate.Ingest;
+namespace IceGate.Catalog;
 
 /// <summary>Tenant ids, from the <c>X-Scope-OrgID</c> header as Loki and Cortex accept them.</summary>
 public static class Tenants

@@ -1,17 +1,23 @@
 using System.Globalization;
 
-namespace IceGate.Ingest.Wal;
+namespace IceGate.Catalog;
 
 /// <summary>
 /// Where WAL segments live: <c>wal/&lt;signal&gt;/&lt;offset&gt;.parquet</c>, the offset being the
 /// clock in microseconds since the Unix epoch when the segment's PUT began (20 digits, so keys
 /// sort by offset). Offsets are unique (create-only PUTs) but neither dense nor published in
-/// order; since a PUT gives up after <see cref="WalOptions.PublishDeadline"/>, a segment never
+/// order; since a PUT gives up after its publish deadline (<c>Ingest:Wal:PublishDeadline</c>), a segment never
 /// appears much later than its offset says, which is how the shift knows when a range of offsets
 /// is complete.
 /// </summary>
 public static class WalKeys
 {
+    /// <summary>
+    /// The name of the snapshot mark (<see cref="SnapshotMarks"/>) holding the highest WAL offset
+    /// the table holds: segments at or below it are in the table, those above are not yet.
+    /// </summary>
+    public const string Mark = "wal";
+
     /// <summary>The key prefix of a signal's segments.</summary>
     public static string Prefix(string signal) => $"wal/{signal}/";
 

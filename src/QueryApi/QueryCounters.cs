@@ -1,0 +1,47 @@
+namespace IceGate.QueryApi;
+
+/// <summary>What one query did, reported with its result (and totalled on <c>/metrics</c>).</summary>
+public sealed class QueryCounters
+{
+    private long _bytesFetched;
+    private int _objectsFetched;
+    private int _cacheHits;
+
+    /// <summary>The snapshot read, if the tables had one.</summary>
+    public long? SnapshotId { get; set; }
+
+    /// <summary>Data files the snapshot's manifests listed for the tenant's scans.</summary>
+    public int FilesConsidered { get; set; }
+
+    /// <summary>Of those, files pruned by partition values and column bounds.</summary>
+    public int FilesPruned { get; set; }
+
+    /// <summary>Files DuckDB read: data files left after pruning plus WAL segments.</summary>
+    public int FilesScanned { get; set; }
+
+    /// <summary>WAL segments read (data acknowledged but not yet in the table).</summary>
+    public int WalSegments { get; set; }
+
+    /// <summary>Object bytes fetched from the store into the local cache.</summary>
+    public long BytesFetched => Interlocked.Read(ref _bytesFetched);
+
+    /// <summary>Objects fetched from the store.</summary>
+    public int ObjectsFetched => Volatile.Read(ref _objectsFetched);
+
+    /// <summary>Objects found in the local cache.</summary>
+    public int CacheHits => Volatile.Read(ref _cacheHits);
+
+    /// <summary>Rows returned.</summary>
+    public long Rows { get; set; }
+
+    /// <summary>Whether the row limit cut the result short.</summary>
+    public bool Truncated { get; set; }
+
+    internal void AddFetched(long bytes)
+    {
+        Interlocked.Add(ref _bytesFetched, bytes);
+        Interlocked.Increment(ref _objectsFetched);
+    }
+
+    internal void AddCacheHit() => Interlocked.Increment(ref _cacheHits);
+}

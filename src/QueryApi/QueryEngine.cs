@@ -1,0 +1,276 @@
+using System.Globalization;
+using System.Text;
+using IceGate.Catalog;
+using IceGate.Lakehouse.DuckDB;
+using IceGate.Lakehouse.Iceberg;
+using IceGate.Lakehouse.Storage;
+
+namespace IceGate.QueryApi;
+
+/// <summary>
+/// Runs tenants' SQL on one shared DuckDB instance. Each query gets its own connection on which the
+/// tables it names are temporary views over exactly the files planned for it (the tenant's pruned
+/// data files plus WAL segments past the table's mark), filtered to the tenant and time range.
+/// DuckDB itself may read only the local cache directory (external access off, configuration
+/// locked), and <see cref="SqlAnalyzer"/> refuses anything that could name a file or a setting.
+/// </summary>
+public sealed class QueryEngine : IDisposable
+{
+    private const int MaxPlanAttempts = 3;
+
+    private readonly IObjectStore _store;
+    private readonly QueryOptions _options;
+    private readonly TableCache _tables;
+    private readonly ScanPlanner _planner;
+    private readonly DuckDBDatabase _database;
+
+    /// <summary>Creates the engine and its DuckDB instance, and empties the cache directory.</summary>
+    public QueryEngine(IcebergCatalog catalog, IObjectStore store, string ns, QueryOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        ArgumentNullException.ThrowIfNull(options);
+        _store = store;
+        _options = options;
+        _tables = new TableCache(catalog, store, ns);
+        _planner = new ScanPlanner(catalog);
+        var root = PrepareDirectory(options.CacheDirectory);
+        Cache = new ObjectCache(store, Path.Combine(root, "objects"), options.CacheBytes);
+        ResultsDirectory = Directory.CreateDirectory(Path.Combine(root, "results")).FullName;
+        var settings = new Dictionary<string, string>
+        {
+            ["memory_limit"] = options.MemoryLimit,
+            ["temp_directory"] = Path.Combine(root, "spill"),
+            ["autoinstall_known_extensions"] = "false",
+            ["autoload_known_extensions"] = "false",
+        };
+        if (options.Threads > 0)
+        {
+            settings["threads"] = options.Threads.ToString(CultureInfo.InvariantCulture);
+        }
+
+        _database = DuckDBDatabase.OpenInMemory(settings);
+        using var setup = _database.Connect();
+        foreach (var statement in (string[])[
+            $"SET allowed_directories = ['{Literal(root + Path.DirectorySeparatorChar)}']",
+            "SET parquet_metadata_cache = true",
+            "SET enable_external_access = false",
+            "SET lock_configuration = true"])
+        {
+            using var command = setup.CreateCommand();
+            command.CommandText = statement;
+            command.ExecuteNonQuery();
+        }
+    }
+
+    /// <summary>The local copies of data files and WAL segments.</summary>
+    public ObjectCache Cache { get; }
+
+    /// <summary>Where Parquet results are written before they are sent.</summary>
+    public string ResultsDirectory { get; }
+
+    /// <summary>
+    /// Checks the query, plans and fetches its files, and returns a connection on which its tables
+    /// are ready to be queried; throws <see cref="QueryException"/> for what the client must fix.
+    /// </summary>
+    public async Task<PreparedQuery> PrepareAsync(SqlQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var connection = _database.Connect();
+        var counters = new QueryCounters();
+        var pinned = new List<ObjectCache.CachedObject>();
+        try
+        {
+            var analysis = SqlAnalyzer.Analyze(connection, query.Sql);
+            foreach (var table in analysis.Tables)
+            {
+                var files = await PlanTableAsync(query, table, analysis.Pruning[table], counters, pinned, cancellationToken).ConfigureAwait(false);
+                using var command = connection.CreateCommand();
+                command.CommandText = ViewSql(query, TableSchemas.All.Single(t => t.Name == table), files);
+                command.ExecuteNonQuery();
+            }
+
+            return new PreparedQuery(connection, counters, pinned);
+        }
+        catch
+        {
+            pinned.ForEach(p => p.Dispose());
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Plans one table and pins its files; a WAL segment deleted meanwhile (the table moved on) means planning again.</summary>
+    private async Task<List<string>> PlanTableAsync(SqlQuery query, string table, ScanRequest predicates, QueryCounters counters, List<ObjectCache.CachedObject> pinned, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            LoadedTable loaded;
+            try
+            {
+                loaded = await _tables.LoadAsync(table, cancellationToken).ConfigureAwait(false);
+            }
+            catch (CatalogException e) when (e.Kind is CatalogErrorKind.TableNotFound or CatalogErrorKind.NamespaceNotFound)
+            {
+                return [];
+            }
+
+            var request = new ScanRequest
+            {
+                SnapshotId = query.SnapshotId,
+                AsOfMs = query.AsOfMs,
+                TenantId = query.Prune ? query.Tenant : null,
+                FromMicros = query.Prune ? Later(query.FromMicros, predicates.FromMicros) : null,
+                ToMicros = query.Prune ? Earlier(query.ToMicros, predicates.ToMicros) : null,
+                Equalities = query.Prune ? predicates.Equalities : new Dictionary<string, object>(),
+            };
+            ScanPlan plan;
+            try
+            {
+                plan = await _planner.PlanAsync(loaded.Metadata, request, cancellationToken).ConfigureAwait(false);
+            }
+            catch (CatalogException e) when (e.Kind == CatalogErrorKind.SnapshotNotFound)
+            {
+                throw new QueryException(404, $"{table}: {e.Message}");
+            }
+
+            var keys = plan.Files.Select(f => _store.KeyOf(f.FilePath)).ToList();
+            var segments = 0;
+            if (_options.IncludeWal && query.SnapshotId is null && query.AsOfMs is null)
+            {
+                var mark = loaded.Metadata.CurrentSnapshot.Mark(WalKeys.Mark) ?? long.MinValue;
+                await foreach (var item in _store.ListAllAsync(WalKeys.Prefix(table), cancellationToken).ConfigureAwait(false))
+                {
+                    if (WalKeys.TryParseOffset(item.Key, out var offset) && offset > mark)
+                    {
+                        keys.Add(item.Key);
+                        segments++;
+                    }
+                }
+            }
+
+            var fetched = await FetchAsync(keys, counters, cancellationToken).ConfigureAwait(false);
+            if (fetched.Any(f => f is null) && attempt < MaxPlanAttempts)
+            {
+                fetched.ForEach(f => f?.Dispose());
+                continue;
+            }
+
+            if (fetched.Any(f => f is null))
+            {
+                fetched.ForEach(f => f?.Dispose());
+                throw new QueryException(503, $"The files of table {table} kept changing while the query was planned; try again.");
+            }
+
+            pinned.AddRange(fetched!);
+            counters.SnapshotId ??= plan.Snapshot?.SnapshotId;
+            counters.FilesConsidered += plan.FilesConsidered;
+            counters.FilesPruned += plan.FilesPruned;
+            counters.WalSegments += segments;
+            counters.FilesScanned += keys.Count;
+            return [.. fetched.Select(f => f!.Path)];
+        }
+    }
+
+    private async Task<List<ObjectCache.CachedObject?>> FetchAsync(List<string> keys, QueryCounters counters, CancellationToken cancellationToken)
+    {
+        var fetched = new ObjectCache.CachedObject?[keys.Count];
+        try
+        {
+            await Parallel.ForAsync(0, keys.Count, new ParallelOptions { MaxDegreeOfParallelism = _options.ParallelFetches, CancellationToken = cancellationToken }, async (i, token) =>
+                fetched[i] = await Cache.AcquireAsync(keys[i], counters, token).ConfigureAwait(false)).ConfigureAwait(false);
+        }
+        catch
+        {
+            Array.ForEach(fetched, f => f?.Dispose());
+            throw;
+        }
+
+        return [.. fetched];
+    }
+
+    private static string ViewSql(SqlQuery query, TableDefinition table, List<string> files)
+    {
+        var sql = new StringBuilder($"CREATE OR REPLACE TEMP VIEW \"{table.Name}\" AS SELECT * FROM ");
+        if (files.Count == 0)
+        {
+            sql.Append("(SELECT ").AppendJoin(", ", table.Schema.Fields.Select(f => $"CAST(NULL AS {f.Type.DuckDBType}) AS \"{f.Name}\"")).Append(" WHERE false)");
+        }
+        else
+        {
+            sql.Append("read_parquet([").AppendJoin(", ", files.Select(f => $"'{Literal(f)}'")).Append("], hive_partitioning = false)");
+        }
+
+        sql.Append(CultureInfo.InvariantCulture, $" WHERE tenant_id = '{Literal(query.Tenant)}'");
+        if (query.FromMicros is { } from)
+        {
+            sql.Append(CultureInfo.InvariantCulture, $" AND \"timestamp\" >= make_timestamp({from})");
+        }
+
+        if (query.ToMicros is { } to)
+        {
+            sql.Append(CultureInfo.InvariantCulture, $" AND \"timestamp\" < make_timestamp({to})");
+        }
+
+        return sql.ToString();
+    }
+
+    /// <summary>
+    /// This process's own directory under <paramref name="parent"/> (processes on one machine may
+    /// share the setting), emptied; directories of processes no longer running are removed.
+    /// </summary>
+    private static string PrepareDirectory(string parent)
+    {
+        var root = Path.Combine(Path.GetFullPath(parent), Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
+        if (Directory.Exists(parent))
+        {
+            foreach (var directory in Directory.GetDirectories(parent))
+            {
+                if (directory == root || (int.TryParse(Path.GetFileName(directory), NumberStyles.None, CultureInfo.InvariantCulture, out var pid) && !IsRunning(pid)))
+                {
+                    Directory.Delete(directory, recursive: true);
+                }
+            }
+        }
+
+        return Directory.CreateDirectory(root).FullName;
+    }
+
+    private static bool IsRunning(int pid)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+
+    private static string Literal(string text) => text.Replace("'", "''", StringComparison.Ordinal);
+
+    private static long? Later(long? a, long? b) => a is null ? b : b is null ? a : Math.Max(a.Value, b.Value);
+
+    private static long? Earlier(long? a, long? b) => a is null ? b : b is null ? a : Math.Min(a.Value, b.Value);
+
+    /// <inheritdoc />
+    public void Dispose() => _database.Dispose();
+}
+
+/// <summary>A query ready to run: its connection with the views, and the pinned files they read.</summary>
+public sealed class PreparedQuery(DuckDBConnection connection, QueryCounters counters, List<ObjectCache.CachedObject> pinned) : IDisposable
+{
+    /// <summary>The connection on which the tables are this query's views.</summary>
+    public DuckDBConnection Connection { get; } = connection;
+
+    /// <summary>What planning did; the writer adds the rows.</summary>
+    public QueryCounters Counters { get; } = counters;
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        Connection.Dispose();
+        pinned.ForEach(p => p.Dispose());
+    }
+}
