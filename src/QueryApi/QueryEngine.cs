@@ -85,7 +85,7 @@ public sealed class QueryEngine : IDisposable
             {
                 var files = await PlanTableAsync(query, table, analysis.Pruning[table], counters, pinned, cancellationToken).ConfigureAwait(false);
                 using var command = connection.CreateCommand();
-                command.CommandText = ViewSql(query, TableSchemas.All.Single(t => t.Name == table), files);
+                command.CommandText = ViewSql(query, TableSchemas.All.Single(t => t.Name == table), files.Own, files.Shared);
                 command.ExecuteNonQuery();
             }
 
@@ -99,8 +99,12 @@ public sealed class QueryEngine : IDisposable
         }
     }
 
-    /// <summary>Plans one table and pins its files; a WAL segment deleted meanwhile (the table moved on) means planning again.</summary>
-    private async Task<List<string>> PlanTableAsync(SqlQuery query, string table, ScanRequest predicates, QueryCounters counters, List<ObjectCache.CachedObject> pinned, CancellationToken cancellationToken)
+    /// <summary>
+    /// Plans one table and pins its files: those of the tenant's own partitions, which need no
+    /// tenant filter, and shared ones (WAL segments, other partitions when pruning is off), which do.
+    /// A WAL segment deleted meanwhile (the table moved on) means planning again.
+    /// </summary>
+    private async Task<(List<string> Own, List<string> Shared)> PlanTableAsync(SqlQuery query, string table, ScanRequest predicates, QueryCounters counters, List<ObjectCache.CachedObject> pinned, CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -111,7 +115,7 @@ public sealed class QueryEngine : IDisposable
             }
             catch (CatalogException e) when (e.Kind is CatalogErrorKind.TableNotFound or CatalogErrorKind.NamespaceNotFound)
             {
-                return [];
+                return ([], []);
             }
 
             var request = new ScanRequest
@@ -133,6 +137,8 @@ public sealed class QueryEngine : IDisposable
                 throw new QueryException(404, $"{table}: {e.Message}");
             }
 
+            var tenantField = loaded.Metadata.CurrentSchema.Field("tenant_id").Id;
+            var own = plan.Files.Select(f => OnlyHolds(loaded.Metadata.Spec(f.SpecId), tenantField, f, query.Tenant)).ToList();
             var keys = plan.Files.Select(f => _store.KeyOf(f.FilePath)).ToList();
             var segments = 0;
             if (_options.IncludeWal && query.SnapshotId is null && query.AsOfMs is null)
@@ -143,6 +149,7 @@ public sealed class QueryEngine : IDisposable
                     if (WalKeys.TryParseOffset(item.Key, out var offset) && offset > mark)
                     {
                         keys.Add(item.Key);
+                        own.Add(false);
                         segments++;
                     }
                 }
@@ -167,9 +174,13 @@ public sealed class QueryEngine : IDisposable
             counters.FilesPruned += plan.FilesPruned;
             counters.WalSegments += segments;
             counters.FilesScanned += keys.Count;
-            return [.. fetched.Select(f => f!.Path)];
+            return ([.. fetched.Where((_, i) => own[i]).Select(f => f!.Path)], [.. fetched.Where((_, i) => !own[i]).Select(f => f!.Path)]);
         }
     }
+
+    /// <summary>Whether a data file's partition says it holds only <paramref name="tenant"/>'s rows.</summary>
+    private static bool OnlyHolds(PartitionSpec spec, int tenantField, DataFile file, string tenant) =>
+        spec.Fields.Select((field, i) => (field, i)).Any(p => p.field.SourceId == tenantField && p.field.Transform == "identity" && p.i < file.Partition.Count && tenant.Equals(file.Partition[p.i]));
 
     private async Task<List<ObjectCache.CachedObject?>> FetchAsync(List<string> keys, QueryCounters counters, CancellationToken cancellationToken)
     {
@@ -188,31 +199,50 @@ public sealed class QueryEngine : IDisposable
         return [.. fetched];
     }
 
-    private static string ViewSql(SqlQuery query, TableDefinition table, List<string> files)
+    /// <summary>
+    /// The view of a table for this query: the tenant's own files as they are, shared files
+    /// filtered to the tenant (so that counts over own files can come from Parquet metadata), and
+    /// everything limited to the query's time range.
+    /// </summary>
+    private static string ViewSql(SqlQuery query, TableDefinition table, List<string> own, List<string> shared)
     {
-        var sql = new StringBuilder($"CREATE OR REPLACE TEMP VIEW \"{table.Name}\" AS SELECT * FROM ");
-        if (files.Count == 0)
+        var parts = new List<string>();
+        if (own.Count > 0)
         {
-            sql.Append("(SELECT ").AppendJoin(", ", table.Schema.Fields.Select(f => $"CAST(NULL AS {f.Type.DuckDBType}) AS \"{f.Name}\"")).Append(" WHERE false)");
-        }
-        else
-        {
-            sql.Append("read_parquet([").AppendJoin(", ", files.Select(f => $"'{Literal(f)}'")).Append("], hive_partitioning = false)");
+            parts.Add($"SELECT * FROM {ReadParquet(own)}");
         }
 
-        sql.Append(CultureInfo.InvariantCulture, $" WHERE tenant_id = '{Literal(query.Tenant)}'");
+        if (shared.Count > 0)
+        {
+            parts.Add($"SELECT * FROM {ReadParquet(shared)} WHERE tenant_id = '{Literal(query.Tenant)}'");
+        }
+
+        if (parts.Count == 0)
+        {
+            parts.Add($"SELECT {string.Join(", ", table.Schema.Fields.Select(f => $"CAST(NULL AS {f.Type.DuckDBType}) AS \"{f.Name}\""))} WHERE false");
+        }
+
+        var sql = new StringBuilder($"CREATE OR REPLACE TEMP VIEW \"{table.Name}\" AS SELECT * FROM ({string.Join(" UNION ALL ", parts)})");
+        var conditions = new List<string>();
         if (query.FromMicros is { } from)
         {
-            sql.Append(CultureInfo.InvariantCulture, $" AND \"timestamp\" >= make_timestamp({from})");
+            conditions.Add($"\"timestamp\" >= make_timestamp({from.ToString(CultureInfo.InvariantCulture)})");
         }
 
         if (query.ToMicros is { } to)
         {
-            sql.Append(CultureInfo.InvariantCulture, $" AND \"timestamp\" < make_timestamp({to})");
+            conditions.Add($"\"timestamp\" < make_timestamp({to.ToString(CultureInfo.InvariantCulture)})");
+        }
+
+        if (conditions.Count > 0)
+        {
+            sql.Append(" WHERE ").AppendJoin(" AND ", conditions);
         }
 
         return sql.ToString();
     }
+
+    private static string ReadParquet(List<string> files) => $"read_parquet([{string.Join(", ", files.Select(f => $"'{Literal(f)}'"))}], hive_partitioning = false)";
 
     /// <summary>
     /// This process's own directory under <paramref name="parent"/> (processes on one machine may
@@ -227,7 +257,14 @@ public sealed class QueryEngine : IDisposable
             {
                 if (directory == root || (int.TryParse(Path.GetFileName(directory), NumberStyles.None, CultureInfo.InvariantCulture, out var pid) && !IsRunning(pid)))
                 {
-                    Directory.Delete(directory, recursive: true);
+                    try
+                    {
+                        Directory.Delete(directory, recursive: true);
+                    }
+                    catch (IOException)
+                    {
+                        // Another process starting at the same time is removing it too.
+                    }
                 }
             }
         }

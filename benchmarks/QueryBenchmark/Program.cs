@@ -1,0 +1,283 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json.Nodes;
+using IceGate.Catalog;
+using IceGate.Lakehouse.DuckDB;
+using IceGate.Lakehouse.Iceberg;
+using IceGate.Lakehouse.Storage;
+
+// Query benchmark. Generates (once, then reuses) a logs table of realistic rows in Iceberg on the
+// local store, starts the real icegate binary (Release) on it, and times five queries through
+// /api/v1/sql against DuckDB alone over the same Parquet files (the physical baseline), run side by
+// side and alternating, warm (medians) and cold (a fresh icegate process: empty file cache, no
+// cached metadata; a fresh DuckDB instance for the baseline). The OS page cache is warm for both.
+//
+//   dotnet run -c Release --project benchmarks/QueryBenchmark -- [rows=50000000] [runs=7] [data-directory]
+var rows = args.Length > 0 ? long.Parse(args[0], CultureInfo.InvariantCulture) : 50_000_000;
+var runs = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 7;
+var dataDirectory = Path.GetFullPath(args.Length > 2 ? args[2] : Path.Combine(Path.GetTempPath(), $"icegate-query-bench-{rows}"));
+var binary = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../../src/Server/bin/Release/net10.0/icegate.dll"));
+if (!File.Exists(binary))
+{
+    Console.Error.WriteLine($"Build the server first: dotnet build -c Release src/Server ({binary} is missing).");
+    return 2;
+}
+
+const string Tenant = "bench";
+const int Days = 7;
+const int SlicesPerDay = 8;
+var firstDay = new DateTime(2026, 11, 1, 0, 0, 0, DateTimeKind.Utc);
+var store = new LocalObjectStore(dataDirectory);
+var catalog = new IcebergCatalog(store);
+if (await store.HeadAsync(IcebergCatalog.RootKey) is null)
+{
+    await GenerateAsync();
+}
+
+var table = (await catalog.LoadTableAsync("icegate", "logs")).Metadata;
+var files = (await new ScanPlanner(catalog).PlanAsync(table, new ScanRequest())).Files;
+var localFiles = files.Select(f => Path.Combine(dataDirectory, "objects", store.KeyOf(f.FilePath))).ToList();
+Console.WriteLine($"dataset: {files.Sum(f => f.RecordCount):N0} rows in {files.Count} files, {files.Sum(f => f.FileSizeInBytes) / 1e9:F2} GB, {Environment.ProcessorCount} cores");
+
+var hour = firstDay.AddDays(3).AddHours(10);
+var traceId = Baseline(NewBaseline(), $"SELECT trace_id FROM logs WHERE \"timestamp\" >= '{Plain(firstDay.AddDays(5))}' LIMIT 1").First()[0]!.ToString();
+(string Name, string Sql)[] queries =
+[
+    ("count by service, one hour", $"SELECT service_name, count(*) AS n FROM logs WHERE \"timestamp\" >= '{Plain(hour)}' AND \"timestamp\" < '{Plain(hour.AddHours(1))}' GROUP BY service_name ORDER BY n DESC, service_name"),
+    ("count by service, everything", "SELECT service_name, count(*) AS n FROM logs GROUP BY service_name ORDER BY n DESC, service_name"),
+    ("top error messages", "SELECT body, count(*) AS n FROM logs WHERE severity_number >= 17 GROUP BY body ORDER BY n DESC, body LIMIT 10"),
+    ("trace id lookup", $"SELECT \"timestamp\", service_name, severity_text, body FROM logs WHERE trace_id = '{traceId}' ORDER BY \"timestamp\""),
+    ("substring search, LIMIT 100", "SELECT \"timestamp\", service_name, body FROM logs WHERE body LIKE '%deadline exceeded%' LIMIT 100"),
+];
+
+var cold = new Dictionary<string, (double IceGate, double DuckDB)>();
+foreach (var (name, sql) in queries)
+{
+    await using var fresh = await IceGateServer.StartAsync(binary, dataDirectory);
+    var iceGate = Time(() => fresh.Query(Tenant, sql));
+    var duck = Time(() => Baseline(NewBaseline(), sql));
+    cold[name] = (iceGate, duck);
+}
+
+await using var server = await IceGateServer.StartAsync(binary, dataDirectory);
+var warm = queries.ToDictionary(q => q.Name, _ => (IceGate: new List<double>(), DuckDB: new List<double>()));
+var baseline = NewBaseline();
+foreach (var (name, sql) in queries)
+{
+    // Same answers, or the comparison means nothing (and one warm-up run each).
+    var answer = server.Query(Tenant, sql);
+    var expected = Baseline(baseline, sql);
+    if (answer.Count != expected.Count || (expected.Count > 0 && answer[0]![0]!.ToString() != Text(expected[0][0])))
+    {
+        Console.Error.WriteLine($"{name}: icegate and DuckDB disagree: {answer.ToJsonString()[..Math.Min(200, answer.ToJsonString().Length)]}");
+        return 1;
+    }
+}
+
+for (var run = 0; run < runs; run++)
+{
+    foreach (var (name, sql) in queries)
+    {
+        warm[name].IceGate.Add(Time(() => server.Query(Tenant, sql)));
+        warm[name].DuckDB.Add(Time(() => Baseline(baseline, sql)));
+    }
+}
+
+Console.WriteLine();
+Console.WriteLine("| query | icegate warm (median ms) | DuckDB alone warm (median ms) | ratio | icegate cold (ms) | DuckDB alone cold (ms) |");
+Console.WriteLine("|---|---|---|---|---|---|");
+foreach (var (name, _) in queries)
+{
+    var (i, d) = (Median(warm[name].IceGate), Median(warm[name].DuckDB));
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {name} | {i:F0} | {d:F0} | {i / d:F2}× | {cold[name].IceGate:F0} | {cold[name].DuckDB:F0} |"));
+}
+
+return 0;
+
+DuckDBConnection NewBaseline()
+{
+    var connection = new DuckDBConnection("Data Source=:memory:");
+    connection.Open();
+    using var command = connection.CreateCommand();
+    command.CommandText = $"SET parquet_metadata_cache = true; CREATE VIEW logs AS SELECT * FROM read_parquet([{string.Join(", ", localFiles.Select(f => $"'{f}'"))}], hive_partitioning = false)";
+    command.ExecuteNonQuery();
+    return connection;
+}
+
+static List<object?[]> Baseline(DuckDBConnection connection, string sql)
+{
+    using var command = connection.CreateCommand();
+    command.CommandText = sql;
+    using var reader = command.ExecuteReader();
+    var result = new List<object?[]>();
+    while (reader.Read())
+    {
+        var values = new object?[reader.FieldCount];
+        reader.GetValues(values!);
+        result.Add(values);
+    }
+
+    return result;
+}
+
+static string? Text(object? value) => value is DateTime time ? time.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture) : Convert.ToString(value, CultureInfo.InvariantCulture);
+
+static double Time(Action action)
+{
+    var clock = Stopwatch.StartNew();
+    action();
+    return clock.Elapsed.TotalMilliseconds;
+}
+
+static double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
+
+static string Plain(DateTime time) => time.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
+
+async Task GenerateAsync()
+{
+    Console.WriteLine($"generating {rows:N0} rows in {dataDirectory} (once; later runs reuse it)…");
+    var clock = Stopwatch.StartNew();
+    await catalog.CreateNamespaceAsync("icegate");
+    var created = await catalog.CreateTableAsync("icegate", TableSchemas.Logs);
+    var scratch = Directory.CreateTempSubdirectory("icegate-query-bench-").FullName;
+    var written = new List<DataFile>();
+    using var duck = new DuckDBConnection($"Data Source=:memory:;memory_limit=4GB;temp_directory={Path.Combine(scratch, "spill")}");
+    duck.Open();
+    var perSlice = rows / (Days * SlicesPerDay);
+    for (var slice = 0; slice < Days * SlicesPerDay; slice++)
+    {
+        var start = firstDay.AddHours(slice * 24.0 / SlicesPerDay);
+        var startMicros = (start.Ticks - DateTime.UnixEpoch.Ticks) / 10;
+        Execute(duck, $"CREATE OR REPLACE TEMP TABLE slice AS {SliceSql(slice, perSlice, startMicros, (long)(24.0 / SlicesPerDay * 3600 * 1_000_000))}");
+        var key = $"warehouse/icegate/logs/data/tenant_id={Tenant}/timestamp_day={start:yyyy-MM-dd}/bench-{slice:D3}.parquet";
+        var local = Path.Combine(scratch, $"{slice}.parquet");
+        var file = ParquetDataFileWriter.Write(duck, created.Metadata, "slice", local, $"{store.Location}/{key}")!;
+        await store.PutAsync(key, await File.ReadAllBytesAsync(local), PutCondition.IfNoneMatch);
+        File.Delete(local);
+        written.Add(file);
+        Console.WriteLine($"  slice {slice + 1}/{Days * SlicesPerDay}: {file.RecordCount:N0} rows, {file.FileSizeInBytes / 1e6:F0} MB ({clock.Elapsed.TotalSeconds:F0} s)");
+    }
+
+    await catalog.CommitAsync("icegate", "logs", new AppendFiles(written));
+    Directory.Delete(scratch, recursive: true);
+}
+
+// Realistic cardinalities: 60 services (skewed), 300 hosts, 12 namespaces; 5% errors drawn from
+// 250 recurring messages; other lines are access logs with paths, statuses, durations and ids.
+static string SliceSql(int slice, long count, long startMicros, long spanMicros) => $$"""
+    SELECT
+      'bench' AS tenant_id,
+      service AS service_name,
+      ts AS "timestamp",
+      ts + INTERVAL 3 MILLISECOND AS observed_timestamp,
+      ts + INTERVAL 2 SECOND AS ingested_timestamp,
+      md5(CAST(i AS VARCHAR) || '-{{slice}}') AS trace_id,
+      substr(md5(CAST(i AS VARCHAR) || 's{{slice}}'), 1, 16) AS span_id,
+      severity AS severity_number,
+      CASE severity WHEN 17 THEN 'ERROR' WHEN 13 THEN 'WARN' WHEN 5 THEN 'DEBUG' ELSE 'INFO' END AS severity_text,
+      CASE WHEN severity = 17 THEN
+        'failed to ' || ['connect to', 'query', 'write to', 'read from', 'authenticate with'][1 + CAST(floor(r3 * 5) AS INT)]
+          || ' ' || ['postgres-main', 'redis-cache', 'kafka-broker', 'payments-api', 'inventory-db', 'search-index', 'auth-service', 'billing-db', 's3-archive', 'ledger-api'][1 + CAST(floor(r4 * 10) AS INT)]
+          || ': ' || ['connection refused', 'i/o timeout after 30s', 'context deadline exceeded', 'permission denied', 'too many connections'][1 + CAST(floor(r2 * 5) AS INT)]
+          || '; giving up after 3 retries, the request will be answered with 503 Service Unavailable'
+      ELSE
+        ['GET', 'GET', 'GET', 'POST', 'PUT', 'DELETE'][1 + CAST(floor(r3 * 6) AS INT)] || ' /api/v1/'
+          || ['orders', 'users', 'carts', 'products', 'payments', 'sessions', 'reviews', 'inventory'][1 + CAST(floor(r4 * 8) AS INT)] || '/' || CAST(CAST(r2 * 1000000 AS INT) AS VARCHAR)
+          || ' completed status=' || (CASE WHEN severity = 13 THEN '429' ELSE '200' END) || ' duration_ms=' || CAST(CAST(r3 * r3 * 2000 AS INT) AS VARCHAR)
+          || ' bytes=' || CAST(CAST(r4 * 50000 AS INT) AS VARCHAR) || ' user_agent="Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36" request_id=' || substr(md5(CAST(i AS VARCHAR) || 'r'), 1, 20)
+      END AS body,
+      MAP {'service.name': service, 'host.name': 'host-' || CAST(CAST(r5 * 300 AS INT) AS VARCHAR), 'k8s.namespace.name': 'ns-' || CAST(CAST(r5 * 12 AS INT) AS VARCHAR), 'deployment.environment': 'production', 'service.version': '1.' || CAST(CAST(r4 * 20 AS INT) AS VARCHAR) || '.0'} AS resource_attributes,
+      'io.opentelemetry.logs' AS scope_name,
+      '1.20.1' AS scope_version,
+      CAST(MAP {} AS MAP(VARCHAR, VARCHAR)) AS scope_attributes,
+      MAP {'http.method': 'GET', 'http.status_code': CASE WHEN severity = 17 THEN '503' ELSE '200' END, 'user.id': 'user-' || CAST(CAST(r2 * 100000 AS INT) AS VARCHAR), 'thread.name': 'worker-' || CAST(CAST(r3 * 32 AS INT) AS VARCHAR)} AS log_attributes,
+      1 AS flags
+    FROM (
+      SELECT i, r2, r3, r4, r5,
+        'svc-' || lpad(CAST(CAST(r1 * r1 * 60 AS INT) AS VARCHAR), 2, '0') AS service,
+        make_timestamp({{startMicros}} + CAST(random() * {{spanMicros}} AS BIGINT)) AS ts,
+        CASE WHEN r6 < 0.05 THEN 17 WHEN r6 < 0.15 THEN 13 WHEN r6 < 0.30 THEN 5 ELSE 9 END AS severity
+      FROM (SELECT i, random() AS r1, random() AS r2, random() AS r3, random() AS r4, random() AS r5, random() AS r6 FROM range({{count}}) t(i))
+    )
+    """;
+
+static void Execute(DuckDBConnection connection, string sql)
+{
+    using var command = connection.CreateCommand();
+    command.CommandText = sql;
+    command.ExecuteNonQuery();
+}
+
+/// <summary>A running icegate on the benchmark's data directory, with a cache of its own.</summary>
+internal sealed class IceGateServer : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromMinutes(10) };
+    private readonly string _scratch;
+    private readonly int _port;
+
+    private IceGateServer(Process process, string scratch, int port) => (_process, _scratch, _port) = (process, scratch, port);
+
+    public static async Task<IceGateServer> StartAsync(string binary, string dataDirectory)
+    {
+        var scratch = Directory.CreateTempSubdirectory("icegate-query-bench-run-").FullName;
+        var port = FreePort();
+        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = scratch, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in (string[])[binary, "serve", $"--DataDirectory={dataDirectory}", $"--QueryUrl=http://127.0.0.1:{port}", $"--OtlpHttpUrl=http://127.0.0.1:{FreePort()}", $"--OtlpGrpcUrl=http://127.0.0.1:{FreePort()}",
+            "--Shift:Enabled=false", "--Maintenance:Enabled=false", $"--Query:CacheDirectory={Path.Combine(scratch, "cache")}", "--Query:Timeout=00:10:00", "--Logging:LogLevel:Default=Warning"])
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        var process = Process.Start(start)!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var server = new IceGateServer(process, scratch, port);
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                using var response = await server._http.GetAsync(new Uri($"http://127.0.0.1:{port}/health"));
+                if (response.StatusCode == HttpStatusCode.OK)
+                {
+                    return server;
+                }
+            }
+            catch (HttpRequestException) when (attempt < 300)
+            {
+            }
+
+            await Task.Delay(100);
+        }
+    }
+
+    /// <summary>Runs a query and returns its rows.</summary>
+    public JsonArray Query(string tenant, string sql)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri($"http://127.0.0.1:{_port}/api/v1/sql?limit=100000&q={Uri.EscapeDataString(sql)}"));
+        request.Headers.Add("X-Scope-OrgID", tenant);
+        using var response = _http.Send(request);
+        var body = response.Content.ReadAsStringAsync().GetAwaiter().GetResult();
+        return response.StatusCode == HttpStatusCode.OK ? JsonNode.Parse(body)!["rows"]!.AsArray() : throw new InvalidOperationException($"{(int)response.StatusCode}: {body}");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _process.Kill(entireProcessTree: true);
+        await _process.WaitForExitAsync();
+        _process.Dispose();
+        _http.Dispose();
+        Directory.Delete(_scratch, recursive: true);
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
