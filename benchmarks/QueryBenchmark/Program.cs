@@ -145,7 +145,7 @@ async Task GenerateAsync()
     var written = new List<DataFile>();
     using var duck = new DuckDBConnection($"Data Source=:memory:;memory_limit=4GB;temp_directory={Path.Combine(scratch, "spill")}");
     duck.Open();
-    var perSlice = rows / (Days * SlicesPerDay);
+    var perSlice = (rows + (Days * SlicesPerDay) - 1) / (Days * SlicesPerDay);
     for (var slice = 0; slice < Days * SlicesPerDay; slice++)
     {
         var start = firstDay.AddHours(slice * 24.0 / SlicesPerDay);
