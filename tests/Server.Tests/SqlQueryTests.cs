@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using IceGate.Lakehouse.DuckDB;
+using IceGate.Tests;
 
 namespace IceGate.Server.Tests;
 
@@ -250,10 +251,10 @@ public sealed class SqlQueryTests(SqlFixture fixture) : IClassFixture<SqlFixture
     [Fact]
     public async Task Pandas_reads_a_csv_result_straight_from_its_url()
     {
-        RequirePandas();
+        DebianPython.Require("pandas", "it is the notebook client of the CSV export.");
         const string Sql = "SELECT service_name, severity_number, body, \"timestamp\" FROM logs ORDER BY trace_id";
         var url = new Uri(fixture.Process.QueryUrl, $"/api/v1/sql?format=csv&limit=100000&q={Uri.EscapeDataString(Sql)}");
-        var start = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true };
+        var start = new ProcessStartInfo(DebianPython.Interpreter) { RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add("-c");
         start.ArgumentList.Add("""
             import json, sys, pandas
@@ -347,21 +348,6 @@ public sealed class SqlQueryTests(SqlFixture fixture) : IClassFixture<SqlFixture
         Assert.Contains("icegate_queries_total{outcome=\"cancelled\"} 1", metrics, StringComparison.Ordinal);
         Assert.Contains("icegate_queries_total{outcome=\"timed_out\"} 1", metrics, StringComparison.Ordinal);
         Assert.Contains("icegate_queries_running 0", metrics, StringComparison.Ordinal);
-    }
-
-    /// <summary>Debian's python3-pandas: .ci/run installs it; elsewhere its absence skips the test (CI=true fails it).</summary>
-    private static void RequirePandas()
-    {
-        using var probe = Process.Start(new ProcessStartInfo("/usr/bin/python3", ["-c", "import pandas"]) { RedirectStandardError = true })!;
-        probe.WaitForExit();
-        if (probe.ExitCode == 0)
-        {
-            return;
-        }
-
-        const string message = "Debian's python3-pandas is not installed (apt-get install python3-pandas): it is the notebook client of the CSV export.";
-        Assert.False(string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase), message);
-        Assert.Skip(message);
     }
 
     private static string Plain(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using IceGate.Lakehouse.Iceberg;
+using IceGate.Tests;
 
 namespace IceGate.Lakehouse.Tests.Iceberg;
 
@@ -169,21 +170,6 @@ public sealed class ManifestCodecTests : IDisposable
         Assert.False(summaries[1].GetProperty("contains_null").GetBoolean());
     }
 
-    /// <summary>Debian's python3-avro: .ci/run installs it; elsewhere its absence skips these tests (CI=true fails them).</summary>
-    private static void RequireApacheAvro()
-    {
-        using var probe = Process.Start(new ProcessStartInfo("/usr/bin/python3", ["-c", "import avro"]) { RedirectStandardError = true })!;
-        probe.WaitForExit();
-        if (probe.ExitCode == 0)
-        {
-            return;
-        }
-
-        const string message = "Debian's python3-avro is not installed (apt-get install python3-avro): it is the independent Avro reader.";
-        Assert.False(string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase), message);
-        Assert.Skip(message);
-    }
-
     private static Dictionary<string, int> FieldIds(JsonElement schema)
     {
         var ids = new Dictionary<string, int>();
@@ -219,8 +205,8 @@ public sealed class ManifestCodecTests : IDisposable
 
     private static JsonDocument ReadWithApacheAvro(string path)
     {
-        RequireApacheAvro();
-        var start = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true };
+        DebianPython.Require("avro", "it is the independent Avro reader.");
+        var start = new ProcessStartInfo(DebianPython.Interpreter) { RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Iceberg", "read_avro.py"));
         start.ArgumentList.Add(path);
         using var process = Process.Start(start)!;
