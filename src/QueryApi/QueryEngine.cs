@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
 using IceGate.Catalog;
@@ -17,12 +18,19 @@ namespace IceGate.QueryApi;
 public sealed class QueryEngine : IDisposable
 {
     private const int MaxPlanAttempts = 3;
+    private const int MaxIdleConnections = 8;
+    private const int MaxCachedAnalyses = 1024;
 
     private readonly IObjectStore _store;
     private readonly QueryOptions _options;
     private readonly TableCache _tables;
     private readonly ScanPlanner _planner;
     private readonly DuckDBDatabase _database;
+
+    // Dashboards repeat statements, and consecutive queries of a tenant plan the same files: a
+    // statement's analysis and a connection's views are kept for the next query that needs them.
+    private readonly ConcurrentDictionary<string, SqlAnalysis> _analyses = new(StringComparer.Ordinal);
+    private readonly ConcurrentBag<QueryConnection> _idle = [];
 
     /// <summary>Creates the engine and its DuckDB instance, and empties the cache directory.</summary>
     public QueryEngine(IcebergCatalog catalog, IObjectStore store, string ns, QueryOptions options)
@@ -75,27 +83,57 @@ public sealed class QueryEngine : IDisposable
     public async Task<PreparedQuery> PrepareAsync(SqlQuery query, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
-        var connection = _database.Connect();
+        var connection = _idle.TryTake(out var idle) ? idle : new QueryConnection(_database.Connect());
         var counters = new QueryCounters();
         var pinned = new List<ObjectCache.CachedObject>();
         try
         {
-            var analysis = SqlAnalyzer.Analyze(connection, query.Sql);
-            foreach (var table in analysis.Tables)
+            var analysis = Analyze(connection.Connection, query.Sql);
+            foreach (var table in TableSchemas.All)
             {
-                var files = await PlanTableAsync(query, table, analysis.Pruning[table], counters, pinned, cancellationToken).ConfigureAwait(false);
-                using var command = connection.CreateCommand();
-                command.CommandText = ViewSql(query, TableSchemas.All.Single(t => t.Name == table), files.Own, files.Shared);
-                command.ExecuteNonQuery();
+                // A view another query left must not outlive it unless this query wants it as it is.
+                var view = analysis.Tables.Contains(table.Name)
+                    ? ViewSql(query, table, await PlanTableAsync(query, table.Name, analysis.Pruning[table.Name], counters, pinned, cancellationToken).ConfigureAwait(false))
+                    : null;
+                connection.SetView(table.Name, view);
             }
 
-            return new PreparedQuery(connection, counters, pinned);
+            return new PreparedQuery(connection, counters, pinned, Release);
         }
         catch
         {
             pinned.ForEach(p => p.Dispose());
-            connection.Dispose();
+            connection.Connection.Dispose();
             throw;
+        }
+    }
+
+    private SqlAnalysis Analyze(DuckDBConnection connection, string sql)
+    {
+        if (_analyses.TryGetValue(sql, out var known))
+        {
+            return known;
+        }
+
+        var analysis = SqlAnalyzer.Analyze(connection, sql);
+        if (_analyses.Count >= MaxCachedAnalyses)
+        {
+            _analyses.Clear();
+        }
+
+        _analyses[sql] = analysis;
+        return analysis;
+    }
+
+    private void Release(QueryConnection connection)
+    {
+        if (_idle.Count < MaxIdleConnections)
+        {
+            _idle.Add(connection);
+        }
+        else
+        {
+            connection.Connection.Dispose();
         }
     }
 
@@ -204,8 +242,9 @@ public sealed class QueryEngine : IDisposable
     /// filtered to the tenant (so that counts over own files can come from Parquet metadata), and
     /// everything limited to the query's time range.
     /// </summary>
-    private static string ViewSql(SqlQuery query, TableDefinition table, List<string> own, List<string> shared)
+    private static string ViewSql(SqlQuery query, TableDefinition table, (List<string> Own, List<string> Shared) files)
     {
+        var (own, shared) = files;
         var parts = new List<string>();
         if (own.Count > 0)
         {
@@ -295,19 +334,58 @@ public sealed class QueryEngine : IDisposable
     public void Dispose() => _database.Dispose();
 }
 
-/// <summary>A query ready to run: its connection with the views, and the pinned files they read.</summary>
-public sealed class PreparedQuery(DuckDBConnection connection, QueryCounters counters, List<ObjectCache.CachedObject> pinned) : IDisposable
+/// <summary>A DuckDB connection of the engine and the views it currently has.</summary>
+internal sealed class QueryConnection(DuckDBConnection connection)
 {
-    /// <summary>The connection on which the tables are this query's views.</summary>
+    private readonly Dictionary<string, string> _views = new(StringComparer.Ordinal);
+
     public DuckDBConnection Connection { get; } = connection;
 
-    /// <summary>What planning did; the writer adds the rows.</summary>
-    public QueryCounters Counters { get; } = counters;
+    /// <summary>Makes <paramref name="table"/> the view <paramref name="sql"/> (a CREATE VIEW statement), or drops it for null.</summary>
+    public void SetView(string table, string? sql)
+    {
+        if (sql is null ? !_views.Remove(table) : _views.GetValueOrDefault(table) == sql)
+        {
+            return;
+        }
 
-    /// <inheritdoc />
+        // Forgotten first: if the statement fails, the connection is discarded, not reused.
+        _views.Remove(table);
+        using var command = Connection.CreateCommand();
+        command.CommandText = sql ?? $"DROP VIEW IF EXISTS \"{table}\"";
+        command.ExecuteNonQuery();
+        if (sql is not null)
+        {
+            _views[table] = sql;
+        }
+    }
+}
+
+/// <summary>A query ready to run: its connection with the views, and the pinned files they read.</summary>
+public sealed class PreparedQuery : IDisposable
+{
+    private readonly QueryConnection _connection;
+    private readonly List<ObjectCache.CachedObject> _pinned;
+    private readonly Action<QueryConnection> _release;
+
+    internal PreparedQuery(QueryConnection connection, QueryCounters counters, List<ObjectCache.CachedObject> pinned, Action<QueryConnection> release)
+    {
+        _connection = connection;
+        Counters = counters;
+        _pinned = pinned;
+        _release = release;
+    }
+
+    /// <summary>The connection on which the tables are this query's views.</summary>
+    public DuckDBConnection Connection => _connection.Connection;
+
+    /// <summary>What planning did; the writer adds the rows.</summary>
+    public QueryCounters Counters { get; }
+
+    /// <summary>Unpins the files and hands the connection back for reuse (close its readers first).</summary>
     public void Dispose()
     {
-        Connection.Dispose();
-        pinned.ForEach(p => p.Dispose());
+        _pinned.ForEach(p => p.Dispose());
+        _release(_connection);
     }
 }

@@ -189,7 +189,7 @@ public static class SqlEndpoints
             {
                 // The statement is a single checked SELECT; the line breaks end any trailing comment.
                 command.CommandText = $"COPY (SELECT * FROM (\n{query.Sql.TrimEnd().TrimEnd(';')}\n) LIMIT {query.Limit}) TO '{path}' (FORMAT parquet, COMPRESSION zstd)";
-                prepared.Counters.Rows = await Task.Factory.StartNew(() => command.ExecuteNonQuery(), token, TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);
+                prepared.Counters.Rows = await Task.Factory.StartNew(() => command.ExecuteNonQueryAsync(token), token, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap().ConfigureAwait(false);
             }
 
             prepared.Counters.Truncated = prepared.Counters.Rows == query.Limit;
