@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using IceGate.Catalog;
 using IceGate.Lakehouse.DuckDB;
+using IceGate.Lakehouse.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -48,6 +49,8 @@ public static class SqlEndpoints
             .WithName("sqlQueryGet").WithSummary("Runs a SQL query (parameters in the query string).").WithDescription(Description)
             .Produces<SqlResultDocument>(StatusCodes.Status200OK, "application/json", "application/x-ndjson", "text/csv", "application/vnd.apache.parquet")
             .Produces<SqlErrorDocument>(StatusCodes.Status400BadRequest)
+            .Produces<SqlErrorDocument>(StatusCodes.Status404NotFound)
+            .Produces<SqlErrorDocument>(StatusCodes.Status503ServiceUnavailable)
             .Produces<SqlErrorDocument>(StatusCodes.Status504GatewayTimeout)
             .AddOpenApiOperationTransformer((operation, _, _) =>
             {
@@ -82,6 +85,8 @@ public static class SqlEndpoints
             .Accepts<SqlRequestDocument>("application/json")
             .Produces<SqlResultDocument>(StatusCodes.Status200OK, "application/json", "application/x-ndjson", "text/csv", "application/vnd.apache.parquet")
             .Produces<SqlErrorDocument>(StatusCodes.Status400BadRequest)
+            .Produces<SqlErrorDocument>(StatusCodes.Status404NotFound)
+            .Produces<SqlErrorDocument>(StatusCodes.Status503ServiceUnavailable)
             .Produces<SqlErrorDocument>(StatusCodes.Status504GatewayTimeout)
             .AddOpenApiOperationTransformer((operation, _, _) =>
             {
@@ -156,7 +161,7 @@ public static class SqlEndpoints
                 await ErrorAsync(context, StatusCodes.Status504GatewayTimeout, $"The query ran longer than {options.Timeout.TotalSeconds:0.#} s and was stopped.").ConfigureAwait(false);
             }
         }
-        catch (Exception e) when (!started && e is QueryException or DuckDBException or CatalogException)
+        catch (Exception e) when (!started && e is QueryException or DuckDBException or CatalogException or ObjectStoreException)
         {
             var (status, message) = e switch
             {
@@ -164,6 +169,7 @@ public static class SqlEndpoints
                 DuckDBException { ErrorType: DuckDBErrorType.IO or DuckDBErrorType.Fatal or DuckDBErrorType.Internal } d => (500, d.Message),
                 DuckDBException { ErrorType: DuckDBErrorType.OutOfMemory } d => (503, d.Message),
                 DuckDBException d => (400, d.Message),
+                // The store or the catalog failed us: worth trying again later.
                 _ => (503, e.Message),
             };
             outcome = status < 500 ? QueryOutcome.Refused : QueryOutcome.Failed;
