@@ -17,6 +17,7 @@ public sealed class ObjectCache
     private readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
     private readonly LinkedList<Entry> _recency = new();
     private readonly Lock _lock = new();
+    private readonly string _directory;
     private long _cachedBytes;
 
     /// <summary>Creates a cache in <paramref name="directory"/>, which must be this cache's alone.</summary>
@@ -25,11 +26,8 @@ public sealed class ObjectCache
         ArgumentNullException.ThrowIfNull(store);
         _store = store;
         _capacityBytes = capacityBytes;
-        Directory = System.IO.Directory.CreateDirectory(directory).FullName;
+        _directory = Directory.CreateDirectory(directory).FullName;
     }
-
-    /// <summary>The directory holding the cached files (DuckDB may read only there).</summary>
-    public string Directory { get; }
 
     /// <summary>Bytes currently cached.</summary>
     public long CachedBytes => Interlocked.Read(ref _cachedBytes);
@@ -48,7 +46,7 @@ public sealed class ObjectCache
             hit = _entries.TryGetValue(key, out entry!);
             if (!hit)
             {
-                entry = new Entry(key, Path.Combine(Directory, FileName(key)));
+                entry = new Entry(key, Path.Combine(_directory, FileName(key)));
                 _entries.Add(key, entry);
                 entry.Node = _recency.AddFirst(entry);
                 entry.Fetch = FetchAsync(entry, counters);
@@ -192,9 +190,6 @@ public sealed class ObjectCache
 
         /// <summary>The local file.</summary>
         public string Path => _entry.Path;
-
-        /// <summary>Its size.</summary>
-        public long Bytes => _entry.Bytes;
 
         /// <inheritdoc />
         public void Dispose() => Interlocked.Exchange(ref _cache, null)?.Release(_entry);

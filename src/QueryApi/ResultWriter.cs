@@ -19,11 +19,14 @@ internal sealed class ResultWriter
     private readonly ArrayBufferWriter<byte> _buffer = new(FlushBytes * 2);
     private readonly Stream _output;
     private readonly Utf8JsonWriter _json;
+    private readonly ArrayBufferWriter<byte> _scratch = new();
+    private readonly Utf8JsonWriter _scratchJson;
 
     public ResultWriter(Stream output)
     {
         _output = output;
         _json = new Utf8JsonWriter(_buffer, JsonOptions);
+        _scratchJson = new Utf8JsonWriter(_scratch, JsonOptions);
     }
 
     /// <summary>How results and errors are written: text as it is (the output is not HTML), nothing checked twice.</summary>
@@ -39,7 +42,7 @@ internal sealed class ResultWriter
     };
 
     /// <summary>Writes the rows the reader has left (its first row already read: <paramref name="hasRow"/>), at most <paramref name="limit"/>.</summary>
-    public async Task WriteAsync(DuckDBDataReader reader, bool hasRow, ResultFormat format, int limit, QueryCounters counters, Func<QueryCounters, long> elapsedMs, CancellationToken cancellationToken)
+    public async Task WriteAsync(DuckDBDataReader reader, bool hasRow, ResultFormat format, int limit, QueryCounters counters, System.Diagnostics.Stopwatch clock, CancellationToken cancellationToken)
     {
         var names = Enumerable.Range(0, reader.FieldCount).Select(reader.GetName).ToArray();
         var values = new object[reader.FieldCount];
@@ -105,8 +108,7 @@ internal sealed class ResultWriter
             }
 
             rows++;
-            _json.Flush();
-            if (_buffer.WrittenCount >= FlushBytes)
+            if (_buffer.WrittenCount + _json.BytesPending >= FlushBytes)
             {
                 await FlushAsync(cancellationToken).ConfigureAwait(false);
             }
@@ -118,11 +120,10 @@ internal sealed class ResultWriter
             _json.WriteEndArray();
             _json.WriteBoolean("truncated", counters.Truncated);
             _json.WritePropertyName("stats");
-            WriteStats(_json, counters, elapsedMs(counters));
+            WriteStats(_json, counters, clock.ElapsedMilliseconds);
             _json.WriteEndObject();
         }
 
-        _json.Flush();
         await FlushAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -177,7 +178,8 @@ internal sealed class ResultWriter
 
     private async Task FlushAsync(CancellationToken cancellationToken)
     {
-        // The writer has handed over every byte (flushed) and keeps its place in the document.
+        // Once flushed the writer has handed over every byte, and it keeps its place in the document.
+        _json.Flush();
         await _output.WriteAsync(_buffer.WrittenMemory, cancellationToken).ConfigureAwait(false);
         _buffer.ResetWrittenCount();
     }
@@ -242,7 +244,7 @@ internal sealed class ResultWriter
         _ => value.ToString() ?? string.Empty,
     };
 
-    private static string CsvText(object? value)
+    private string CsvText(object? value)
     {
         switch (value)
         {
@@ -253,14 +255,12 @@ internal sealed class ResultWriter
             case string or DateTime or DateTimeOffset or DateOnly or TimeOnly or IFormattable:
                 return ScalarText(value);
             default:
-                // Nested values as JSON text, written through a scratch writer.
-                var scratch = new ArrayBufferWriter<byte>();
-                using (var json = new Utf8JsonWriter(scratch, JsonOptions))
-                {
-                    WriteJson(json, value);
-                }
-
-                return Encoding.UTF8.GetString(scratch.WrittenSpan);
+                // Nested values as JSON text, through one scratch writer for the whole result.
+                _scratch.ResetWrittenCount();
+                _scratchJson.Reset(_scratch);
+                WriteJson(_scratchJson, value);
+                _scratchJson.Flush();
+                return Encoding.UTF8.GetString(_scratch.WrittenSpan);
         }
     }
 

@@ -46,23 +46,7 @@ public static class SqlEndpoints
             """;
         // Typed as Func rather than RequestDelegate so that the route gets OpenAPI metadata.
         app.MapGet("/api/v1/sql", (Func<HttpContext, Task>)(context => RunAsync(context, engine, metrics, options, defaultTenant, body: null)))
-            .WithName("sqlQueryGet").WithSummary("Runs a SQL query (parameters in the query string).").WithDescription(Description)
-            .Produces<SqlResultDocument>(StatusCodes.Status200OK, "application/json", "application/x-ndjson", "text/csv", "application/vnd.apache.parquet")
-            .Produces<SqlErrorDocument>(StatusCodes.Status400BadRequest)
-            .Produces<SqlErrorDocument>(StatusCodes.Status404NotFound)
-            .Produces<SqlErrorDocument>(StatusCodes.Status503ServiceUnavailable)
-            .Produces<SqlErrorDocument>(StatusCodes.Status504GatewayTimeout)
-            .AddOpenApiOperationTransformer((operation, _, _) =>
-            {
-                operation.Parameters ??= [];
-                foreach (var (name, description) in s_queryParameters)
-                {
-                    operation.Parameters.Add(new OpenApiParameter { Name = name, In = ParameterLocation.Query, Description = description, Required = name == "q", Schema = new OpenApiSchema { Type = JsonSchemaType.String } });
-                }
-
-                operation.Parameters.Add(TenantParameter);
-                return Task.CompletedTask;
-            });
+            .Document("sqlQueryGet", "Runs a SQL query (parameters in the query string).", Description, s_queryParameters);
         app.MapPost("/api/v1/sql", (Func<HttpContext, Task>)(async context =>
         {
             JsonElement? body = null;
@@ -81,8 +65,13 @@ public static class SqlEndpoints
             }
 
             await RunAsync(context, engine, metrics, options, defaultTenant, body).ConfigureAwait(false);
-        })).WithName("sqlQueryPost").WithSummary("Runs a SQL query (parameters in a JSON body: query, start, end, limit, format, snapshot, as_of).").WithDescription(Description)
-            .Accepts<SqlRequestDocument>("application/json")
+        })).Document("sqlQueryPost", "Runs a SQL query (parameters in a JSON body: query, start, end, limit, format, snapshot, as_of).", Description, [])
+            .Accepts<SqlRequestDocument>("application/json");
+    }
+
+    /// <summary>The OpenAPI description both methods share: responses, the tenant header, and the given query parameters.</summary>
+    private static RouteHandlerBuilder Document(this RouteHandlerBuilder route, string name, string summary, string description, (string Name, string Description)[] queryParameters) =>
+        route.WithName(name).WithSummary(summary).WithDescription(description)
             .Produces<SqlResultDocument>(StatusCodes.Status200OK, "application/json", "application/x-ndjson", "text/csv", "application/vnd.apache.parquet")
             .Produces<SqlErrorDocument>(StatusCodes.Status400BadRequest)
             .Produces<SqlErrorDocument>(StatusCodes.Status404NotFound)
@@ -91,10 +80,14 @@ public static class SqlEndpoints
             .AddOpenApiOperationTransformer((operation, _, _) =>
             {
                 operation.Parameters ??= [];
+                foreach (var (parameter, text) in queryParameters)
+                {
+                    operation.Parameters.Add(new OpenApiParameter { Name = parameter, In = ParameterLocation.Query, Description = text, Required = parameter == "q", Schema = new OpenApiSchema { Type = JsonSchemaType.String } });
+                }
+
                 operation.Parameters.Add(TenantParameter);
                 return Task.CompletedTask;
             });
-    }
 
     private static async Task RunAsync(HttpContext context, QueryEngine engine, QueryMetrics metrics, QueryOptions options, string defaultTenant, JsonElement? body)
     {
@@ -143,7 +136,7 @@ public static class SqlEndpoints
                 }
 
                 started = true;
-                await new ResultWriter(context.Response.Body).WriteAsync(reader, hasRow, query.Format, query.Limit, counters, _ => clock.ElapsedMilliseconds, token).ConfigureAwait(false);
+                await new ResultWriter(context.Response.Body).WriteAsync(reader, hasRow, query.Format, query.Limit, counters, clock, token).ConfigureAwait(false);
                 if (trailer)
                 {
                     // The header had the plan's stats; the trailer has the rows and the whole time too.

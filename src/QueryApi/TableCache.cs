@@ -12,9 +12,6 @@ public sealed class TableCache(IcebergCatalog catalog, IObjectStore store, strin
     private readonly Dictionary<string, (string RootETag, LoadedTable Table)> _tables = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
 
-    /// <summary>The namespace holding the tables.</summary>
-    public string Namespace => ns;
-
     /// <summary>The table's current metadata.</summary>
     public async Task<LoadedTable> LoadAsync(string table, CancellationToken cancellationToken)
     {

@@ -41,12 +41,17 @@ public sealed class ObjectCacheTests : IDisposable
         }
 
         Assert.Equal(1, counters.CacheHits);
+        string evicted;
         using (var b = await cache.AcquireAsync("b", counters, token))
         {
+            // Over capacity while everything is pinned; released, b is the only file that can go.
             Assert.Equal(4, counters.ObjectsFetched);
+            Assert.Equal(3000, cache.CachedBytes);
+            evicted = b!.Path;
         }
 
+        Assert.Equal(2000, cache.CachedBytes);
+        Assert.False(File.Exists(evicted));
         Assert.Null(await cache.AcquireAsync("missing", counters, token));
-        Assert.True(cache.CachedBytes <= 3000);
     }
 }
