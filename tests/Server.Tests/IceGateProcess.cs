@@ -9,29 +9,29 @@ namespace IceGate.Server.Tests;
 /// <summary>The real icegate binary in its own OS process, on free ports, in a scratch working directory.</summary>
 public sealed class IceGateProcess : IAsyncDisposable
 {
-    private readonly Process _process;
     private readonly StringBuilder _output = new();
+    private readonly IReadOnlyDictionary<string, string>? _environment;
+    private readonly string[] _arguments;
+    private Process _process = null!;
 
-    private IceGateProcess(Process process, string workingDirectory, Uri queryUrl, Uri otlpHttpUrl, Uri otlpGrpcUrl)
+    private IceGateProcess(string workingDirectory, IReadOnlyDictionary<string, string>? environment, string[] arguments)
     {
-        _process = process;
         WorkingDirectory = workingDirectory;
-        QueryUrl = queryUrl;
-        OtlpHttpUrl = otlpHttpUrl;
-        OtlpGrpcUrl = otlpGrpcUrl;
-        process.OutputDataReceived += (_, e) => Append(e.Data);
-        process.ErrorDataReceived += (_, e) => Append(e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        _environment = environment;
+        _arguments = arguments;
+        Launch();
     }
 
     public string WorkingDirectory { get; }
 
-    public Uri QueryUrl { get; }
+    public Uri QueryUrl { get; private set; } = null!;
 
-    public Uri OtlpHttpUrl { get; }
+    public Uri OtlpHttpUrl { get; private set; } = null!;
 
-    public Uri OtlpGrpcUrl { get; }
+    public Uri OtlpGrpcUrl { get; private set; } = null!;
+
+    /// <summary>Whether this class picked the ports (so that it may pick others if one was taken meanwhile).</summary>
+    private bool PicksPorts => _arguments is ["serve", ..] && !_arguments.Any(a => a.StartsWith("--QueryUrl", StringComparison.Ordinal));
 
     /// <summary>The WAL segments written so far under the default data directory.</summary>
     public string WalDirectory(string signal) => Path.Combine(WorkingDirectory, "data", "objects", "wal", signal);
@@ -88,36 +88,43 @@ public sealed class IceGateProcess : IAsyncDisposable
     });
 
     /// <summary>Starts <c>icegate</c> with <paramref name="arguments"/> (the query URL is added unless given).</summary>
-    public static IceGateProcess Start(string workingDirectory, IReadOnlyDictionary<string, string>? environment = null, params string[] arguments)
+    public static IceGateProcess Start(string workingDirectory, IReadOnlyDictionary<string, string>? environment = null, params string[] arguments) =>
+        new(workingDirectory, environment, arguments);
+
+    private void Launch()
     {
-        var queryUrl = new Uri($"http://127.0.0.1:{FreePort()}");
-        var otlpHttpUrl = new Uri($"http://127.0.0.1:{FreePort()}");
-        var otlpGrpcUrl = new Uri($"http://127.0.0.1:{FreePort()}");
+        QueryUrl = new Uri($"http://127.0.0.1:{FreePort()}");
+        OtlpHttpUrl = new Uri($"http://127.0.0.1:{FreePort()}");
+        OtlpGrpcUrl = new Uri($"http://127.0.0.1:{FreePort()}");
         var start = new ProcessStartInfo("dotnet")
         {
-            WorkingDirectory = workingDirectory,
+            WorkingDirectory = WorkingDirectory,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "icegate.dll"));
-        foreach (var argument in arguments)
+        foreach (var argument in _arguments)
         {
             start.ArgumentList.Add(argument);
         }
 
-        if (arguments is ["serve", ..] && !arguments.Any(a => a.StartsWith("--QueryUrl", StringComparison.Ordinal)))
+        if (PicksPorts)
         {
-            start.ArgumentList.Add($"--QueryUrl={queryUrl}");
-            start.ArgumentList.Add($"--OtlpHttpUrl={otlpHttpUrl}");
-            start.ArgumentList.Add($"--OtlpGrpcUrl={otlpGrpcUrl}");
+            start.ArgumentList.Add($"--QueryUrl={QueryUrl}");
+            start.ArgumentList.Add($"--OtlpHttpUrl={OtlpHttpUrl}");
+            start.ArgumentList.Add($"--OtlpGrpcUrl={OtlpGrpcUrl}");
         }
 
-        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        foreach (var (name, value) in _environment ?? new Dictionary<string, string>())
         {
             start.Environment[name] = value;
         }
 
-        return new IceGateProcess(Process.Start(start)!, workingDirectory, queryUrl, otlpHttpUrl, otlpGrpcUrl);
+        _process = Process.Start(start)!;
+        _process.OutputDataReceived += (_, e) => Append(e.Data);
+        _process.ErrorDataReceived += (_, e) => Append(e.Data);
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
     }
 
     /// <summary>Waits until <c>/health</c> answers 200, failing with the process's output if it exits or times out.</summary>
@@ -125,10 +132,19 @@ public sealed class IceGateProcess : IAsyncDisposable
     {
         using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
         var deadline = DateTime.UtcNow.AddSeconds(30);
+        var portRetries = 0;
         while (DateTime.UtcNow < deadline)
         {
             if (_process.HasExited)
             {
+                // A free port picked here can be taken by another process before icegate binds it: pick again.
+                if (PicksPorts && Output.Contains("address already in use", StringComparison.Ordinal) && ++portRetries <= 3)
+                {
+                    _process.Dispose();
+                    Launch();
+                    continue;
+                }
+
                 Assert.Fail($"icegate exited with {_process.ExitCode}:\n{Output}");
             }
 
