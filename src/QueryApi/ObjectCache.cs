@@ -76,6 +76,8 @@ public sealed class ObjectCache
                 counters.AddCacheHit();
             }
 
+            counters.AddScanned(entry.Bytes);
+
             return handle;
         }
         catch

@@ -4,6 +4,7 @@ namespace IceGate.QueryApi;
 public sealed class QueryCounters
 {
     private long _bytesFetched;
+    private long _bytesScanned;
     private int _objectsFetched;
     private int _cacheHits;
 
@@ -25,6 +26,9 @@ public sealed class QueryCounters
     /// <summary>Object bytes fetched from the store into the local cache.</summary>
     public long BytesFetched => Interlocked.Read(ref _bytesFetched);
 
+    /// <summary>The bytes of the files planned for DuckDB to read (fetched or found in the cache).</summary>
+    public long BytesScanned => Interlocked.Read(ref _bytesScanned);
+
     /// <summary>Objects fetched from the store.</summary>
     public int ObjectsFetched => Volatile.Read(ref _objectsFetched);
 
@@ -44,4 +48,22 @@ public sealed class QueryCounters
     }
 
     internal void AddCacheHit() => Interlocked.Increment(ref _cacheHits);
+
+    internal void AddScanned(long bytes) => Interlocked.Add(ref _bytesScanned, bytes);
+
+    /// <summary>Adds what another query of the same request did (a LogQL query may run several).</summary>
+    public void Add(QueryCounters other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        SnapshotId ??= other.SnapshotId;
+        FilesConsidered += other.FilesConsidered;
+        FilesPruned += other.FilesPruned;
+        FilesScanned += other.FilesScanned;
+        WalSegments += other.WalSegments;
+        Rows += other.Rows;
+        Interlocked.Add(ref _bytesFetched, other.BytesFetched);
+        Interlocked.Add(ref _objectsFetched, other.ObjectsFetched);
+        Interlocked.Add(ref _cacheHits, other.CacheHits);
+        Interlocked.Add(ref _bytesScanned, other.BytesScanned);
+    }
 }

@@ -3,6 +3,7 @@ using IceGate.Catalog;
 using IceGate.Ingest;
 using IceGate.Ingest.Receivers;
 using IceGate.QueryApi;
+using IceGate.QueryApi.LogQL;
 using IceGate.Server;
 
 const string Usage = """
@@ -89,7 +90,12 @@ internal static class Startup
         var pipeline = app.Services.GetRequiredService<IngestPipeline>();
         app.MapOtlpHttp(pipeline, listeners.OtlpHttpHost);
         app.MapOtlpGrpc(pipeline, listeners.OtlpGrpcHost);
-        app.MapSqlApi(app.Services.GetRequiredService<QueryEngine>(), app.Services.GetRequiredService<QueryMetrics>(), options.Query, options.Ingest.DefaultTenant);
+        var engine = app.Services.GetRequiredService<QueryEngine>();
+        var queryMetrics = app.Services.GetRequiredService<QueryMetrics>();
+        app.MapSqlApi(engine, queryMetrics, options.Query, options.Ingest.DefaultTenant);
+        app.UseWebSockets();
+        app.MapLokiApi(engine, queryMetrics, options.Query, options.Ingest.DefaultTenant, version);
+        app.MapLokiPush(pipeline);
         app.MapOpenApi(OpenApiDocument.Route);
         app.Lifetime.ApplicationStarted.Register(() => Log.Started(app.Logger, version, string.Join(", ", app.Urls), store.Description));
         return app;

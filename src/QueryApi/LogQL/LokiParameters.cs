@@ -1,0 +1,92 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Http;
+
+namespace IceGate.QueryApi.LogQL;
+
+/// <summary>The parameters of a Loki API request, from the query string or a form body, in Loki's forms.</summary>
+internal sealed class LokiParameters
+{
+    private readonly IQueryCollection _query;
+    private readonly IFormCollection? _form;
+
+    private LokiParameters(IQueryCollection query, IFormCollection? form)
+    {
+        _query = query;
+        _form = form;
+    }
+
+    /// <summary>Reads a request's parameters (a POST's form fields too).</summary>
+    public static async Task<LokiParameters> ReadAsync(HttpRequest request)
+    {
+        var form = request.HasFormContentType ? await request.ReadFormAsync(request.HttpContext.RequestAborted).ConfigureAwait(false) : null;
+        return new LokiParameters(request.Query, form);
+    }
+
+    /// <summary>A parameter's first value.</summary>
+    public string? this[string name] => _form is not null && _form.TryGetValue(name, out var posted) ? posted.FirstOrDefault() : _query[name].FirstOrDefault();
+
+    /// <summary>Every value of a repeated parameter such as <c>match[]</c>.</summary>
+    public IEnumerable<string> All(string name) =>
+        _query[name].Concat(_form is not null ? _form[name] : default(Microsoft.Extensions.Primitives.StringValues)).OfType<string>();
+
+    /// <summary>A time in µs: integers are Unix nanoseconds, decimals are seconds, or RFC 3339.</summary>
+    public long? Time(string name)
+    {
+        var text = this[name];
+        if (string.IsNullOrEmpty(text))
+        {
+            return null;
+        }
+
+        if (long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var nanos))
+        {
+            return nanos / 1000;
+        }
+
+        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds))
+        {
+            return (long)Math.Round(seconds * 1e6);
+        }
+
+        return DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time)
+            ? (time.UtcTicks - DateTime.UnixEpoch.Ticks) / 10
+            : throw new QueryException(400, $"invalid {name}: '{text}' is not Unix nanoseconds, seconds or an RFC 3339 time");
+    }
+
+    /// <summary>A duration in µs: <c>15s</c>, <c>1m30s</c>, Grafana's <c>15000ms</c>, or (float) seconds.</summary>
+    public long? Duration(string name)
+    {
+        var text = this[name];
+        if (string.IsNullOrEmpty(text))
+        {
+            return null;
+        }
+
+        var micros = double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds)
+            ? seconds * 1e6
+            : Units.TryDuration(text, out seconds) ? seconds * 1e6 : throw new QueryException(400, $"invalid {name}: '{text}' is not a duration such as 15s or 15000ms");
+        return micros > 0 ? (long)Math.Round(micros) : throw new QueryException(400, $"invalid {name}: zero or negative durations are not accepted. Try a positive integer");
+    }
+
+    /// <summary>The row limit: <c>limit</c> or <paramref name="fallback"/>.</summary>
+    public int Limit(int fallback, int max) =>
+        this["limit"] is not { Length: > 0 } text ? fallback
+        : int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var limit) && limit > 0 ? Math.Min(limit, max)
+        : throw new QueryException(400, $"invalid limit: '{text}' is not a positive whole number");
+
+    /// <summary>The time range [start, end) in µs: <c>end</c> defaults to now, <c>start</c> to <c>end - since</c> or <c>end - fallback</c>.</summary>
+    public (long Start, long End) Range(TimeSpan fallback, long nowMicros)
+    {
+        var end = Time("end") ?? nowMicros;
+        var start = Time("start") ?? end - (Duration("since") ?? (long)(fallback.TotalMilliseconds * 1000));
+        return start <= end ? (start, end) : throw new QueryException(400, "invalid start and end: the end timestamp must not be before the start time");
+    }
+
+    /// <summary>Whether entries go oldest first (<c>direction=forward</c>); Loki's default is backward.</summary>
+    public bool Forward => this["direction"]?.ToLowerInvariant() switch
+    {
+        null or "" or "backward" => false,
+        "forward" => true,
+        var other => throw new QueryException(400, $"invalid direction '{other}': use forward or backward"),
+    };
+}
