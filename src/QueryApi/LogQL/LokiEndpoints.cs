@@ -53,10 +53,11 @@ public static class LokiEndpoints
     {
         var expr = LogQLParser.Parse(parameters["query"] ?? throw new QueryException(400, "query is required"));
         var (start, end) = parameters.Range(s_queryWindow, call.NowMicros);
+        var (limit, forward) = (parameters.Limit(100, MaxEntries), parameters.Forward);
         if (expr is LogQuery logs)
         {
-            var result = await evaluator.LogsAsync(logs, start, end, parameters.Limit(100, MaxEntries), parameters.Forward).ConfigureAwait(false);
-            await call.WriteAsync(json => LokiJson.Data(json, "streams", w => LokiJson.Streams(w, result, parameters.Forward), call, evaluator, result.EntryCount)).ConfigureAwait(false);
+            var result = await evaluator.LogsAsync(logs, start, end, limit, forward).ConfigureAwait(false);
+            await call.WriteAsync(json => LokiJson.Data(json, "streams", w => LokiJson.Streams(w, result, forward), call, evaluator, result.EntryCount)).ConfigureAwait(false);
             return;
         }
 
@@ -72,10 +73,11 @@ public static class LokiEndpoints
     {
         var expr = LogQLParser.Parse(parameters["query"] ?? throw new QueryException(400, "query is required"));
         var time = parameters.Time("time") ?? call.NowMicros;
+        var (limit, forward) = (parameters.Limit(100, MaxEntries), parameters.Forward);
         if (expr is LogQuery logs)
         {
-            var result = await evaluator.LogsAsync(logs, time - (long)(s_queryWindow.TotalMilliseconds * 1000), time, parameters.Limit(100, MaxEntries), parameters.Forward).ConfigureAwait(false);
-            await call.WriteAsync(json => LokiJson.Data(json, "streams", w => LokiJson.Streams(w, result, parameters.Forward), call, evaluator, result.EntryCount)).ConfigureAwait(false);
+            var result = await evaluator.LogsAsync(logs, time - (long)(s_queryWindow.TotalMilliseconds * 1000), time, limit, forward).ConfigureAwait(false);
+            await call.WriteAsync(json => LokiJson.Data(json, "streams", w => LokiJson.Streams(w, result, forward), call, evaluator, result.EntryCount)).ConfigureAwait(false);
             return;
         }
 
@@ -275,6 +277,12 @@ public static class LokiEndpoints
             {
                 await socket.CloseAsync(WebSocketCloseStatus.InternalServerError, e.Message.Length > 120 ? e.Message[..120] : e.Message, CancellationToken.None).ConfigureAwait(false);
             }
+        }
+
+        if (socket.State == WebSocketState.CloseReceived)
+        {
+            // The client closed: finish the handshake.
+            await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None).ConfigureAwait(false);
         }
     }
 
