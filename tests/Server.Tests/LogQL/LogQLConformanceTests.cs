@@ -23,11 +23,11 @@ public sealed class LogQLConformanceTests(LokiFixture fixture) : IClassFixture<L
     private long End => fixture.StartMicros + (60 * Minute);
 
     // ---- the pieces the table combines ----
-    private static readonly Piece Checkout = Selector("{service_name=\"checkout\"}", s => Get(s, "service_name") == "checkout");
-    private static readonly Piece Payments = Selector("{service_name=\"payments\"}", s => Get(s, "service_name") == "payments");
-    private static readonly Piece Nginx = Selector("{job=\"nginx\"}", s => Get(s, "job") == "nginx");
-    private static readonly Piece Worker = Selector("{job=\"worker\"}", s => Get(s, "job") == "worker");
-    private static readonly Piece Everything = Selector("{service_name=~\".+\"}", s => Get(s, "service_name").Length > 0);
+    private static Piece Checkout { get; } = Selector("{service_name=\"checkout\"}", s => Get(s, "service_name") == "checkout");
+    private static Piece Payments { get; } = Selector("{service_name=\"payments\"}", s => Get(s, "service_name") == "payments");
+    private static Piece Nginx { get; } = Selector("{job=\"nginx\"}", s => Get(s, "job") == "nginx");
+    private static Piece Worker { get; } = Selector("{job=\"worker\"}", s => Get(s, "job") == "worker");
+    private static Piece Everything { get; } = Selector("{service_name=~\".+\"}", s => Get(s, "service_name").Length > 0);
 
     private static readonly Piece[] s_selectors =
     [
@@ -149,7 +149,7 @@ public sealed class LogQLConformanceTests(LokiFixture fixture) : IClassFixture<L
     [Fact]
     public void The_table_has_at_least_150_queries()
     {
-        var total = LogQueries().Count() + MetricQueries().Count() + LimitCases.Length + InstantCases().Length;
+        var total = LogQueries().Count() + MetricQueries().Count() + s_limitCases.Length + InstantCases().Length;
         Assert.True(total >= 150, $"the conformance table has {total} queries");
     }
 
@@ -157,7 +157,7 @@ public sealed class LogQLConformanceTests(LokiFixture fixture) : IClassFixture<L
     public async Task Limit_and_direction_pick_the_newest_or_oldest_lines()
     {
         var failures = new List<string>();
-        foreach (var (query, limit, forward) in LimitCases)
+        foreach (var (query, limit, forward) in s_limitCases)
         {
             var expected = Logs(fixture.Records, query, Start, End, limit, forward);
             var (status, body, json) = await fixture.GetAsync($"/loki/api/v1/query_range?query={Uri.EscapeDataString(query.Text)}&start={Start * 1000}&end={End * 1000}&limit={limit}&direction={(forward ? "forward" : "backward")}", token: Token);
@@ -175,7 +175,7 @@ public sealed class LogQLConformanceTests(LokiFixture fixture) : IClassFixture<L
         Assert.True(failures.Count == 0, string.Join("\n", failures));
     }
 
-    private static readonly (Piece Query, int Limit, bool Forward)[] LimitCases =
+    private static readonly (Piece Query, int Limit, bool Forward)[] s_limitCases =
     [
         (Everything, 17, false),
         (Everything, 17, true),
