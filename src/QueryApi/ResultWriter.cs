@@ -35,7 +35,7 @@ internal sealed class ResultWriter
     /// <summary>The content type of a format.</summary>
     public static string ContentType(ResultFormat format) => format switch
     {
-        ResultFormat.Json => "application/json",
+        ResultFormat.Json or ResultFormat.Objects => "application/json",
         ResultFormat.Ndjson => "application/x-ndjson",
         ResultFormat.Csv => "text/csv; charset=utf-8",
         _ => "application/vnd.apache.parquet",
@@ -65,6 +65,10 @@ internal sealed class ResultWriter
         {
             WriteCsvLine(names);
         }
+        else if (format == ResultFormat.Objects)
+        {
+            _json.WriteStartArray();
+        }
 
         long rows = 0;
         for (; hasRow; hasRow = reader.Read())
@@ -87,15 +91,11 @@ internal sealed class ResultWriter
 
                     _json.WriteEndArray();
                     break;
+                case ResultFormat.Objects:
+                    WriteObject(names, values);
+                    break;
                 case ResultFormat.Ndjson:
-                    _json.WriteStartObject();
-                    for (var i = 0; i < values.Length; i++)
-                    {
-                        _json.WritePropertyName(names[i]);
-                        WriteJson(_json, values[i]);
-                    }
-
-                    _json.WriteEndObject();
+                    WriteObject(names, values);
                     _json.Flush();
                     _buffer.Write("\n"u8);
 
@@ -123,8 +123,24 @@ internal sealed class ResultWriter
             WriteStats(_json, counters, clock.ElapsedMilliseconds);
             _json.WriteEndObject();
         }
+        else if (format == ResultFormat.Objects)
+        {
+            _json.WriteEndArray();
+        }
 
         await FlushAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private void WriteObject(string[] names, object[] values)
+    {
+        _json.WriteStartObject();
+        for (var i = 0; i < values.Length; i++)
+        {
+            _json.WritePropertyName(names[i]);
+            WriteJson(_json, values[i]);
+        }
+
+        _json.WriteEndObject();
     }
 
     /// <summary>The stats object that comes with every result (in the JSON body or the <c>X-IceGate-Stats</c> header).</summary>

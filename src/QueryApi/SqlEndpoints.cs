@@ -26,7 +26,7 @@ public static class SqlEndpoints
         ("start", "Only rows at or after this time: RFC 3339, or Unix time in s, ms, µs or ns (told apart by magnitude)."),
         ("end", "Only rows before this time, in the same forms as start."),
         ("limit", "The most rows returned (default 10000)."),
-        ("format", "json (default), ndjson, csv or parquet."),
+        ("format", "json (default), ndjson, csv, parquet, or objects (an array of objects, for Grafana's Infinity and JSON API data sources)."),
         ("snapshot", "Read this snapshot id of each table (time travel; no WAL data)."),
         ("as_of", "Read the snapshot current at this time (time travel; no WAL data)."),
         ("prune", "false to read every file of the tables (pruning never changes answers; this is for checking that)."),
@@ -40,7 +40,7 @@ public static class SqlEndpoints
         ArgumentNullException.ThrowIfNull(app);
         const string Description = """
             Runs one read-only SELECT (or WITH … SELECT) over the tables logs, spans and metrics, which show only the tenant's rows (X-Scope-OrgID) and, if start/end are given, only rows in [start, end).
-            Parameters (query string for GET; JSON body or query string for POST): q (or query), start, end (RFC 3339, or Unix seconds, milliseconds, microseconds or nanoseconds by magnitude), limit, format (json, ndjson, csv, parquet), snapshot (a snapshot id) or as_of (a time) for time travel, prune=false to read every file.
+            Parameters (query string for GET; JSON body or query string for POST): q (or query), start, end (RFC 3339, or Unix seconds, milliseconds, microseconds or nanoseconds by magnitude), limit, format (json, ndjson, csv, parquet, objects), snapshot (a snapshot id) or as_of (a time) for time travel, prune=false to read every file.
             Data acknowledged by ingest is included before it reaches the table (WAL segments), unless time travel is asked for.
             JSON results carry a stats object (files considered, pruned and scanned, bytes fetched, cache hits, rows, elapsed ms); other formats carry it in the X-IceGate-Stats header (for streamed formats the planning part, and the whole again as a trailer where the protocol allows).
             """;
@@ -219,7 +219,8 @@ public static class SqlEndpoints
             "ndjson" or "jsonl" => ResultFormat.Ndjson,
             "csv" => ResultFormat.Csv,
             "parquet" => ResultFormat.Parquet,
-            var other => throw new QueryException(400, $"Unknown format '{other}'; use json, ndjson, csv or parquet."),
+            "objects" => ResultFormat.Objects,
+            var other => throw new QueryException(400, $"Unknown format '{other}'; use json, ndjson, csv, parquet or objects."),
         };
         var limit = Get("limit") is { } limitText
             ? int.TryParse(limitText, NumberStyles.None, CultureInfo.InvariantCulture, out var l) && l > 0 && l <= options.MaxLimit ? l : throw new QueryException(400, $"limit must be a whole number from 1 to {options.MaxLimit}.")

@@ -14,6 +14,9 @@ public enum ResultFormat
 
     /// <summary>A Parquet file.</summary>
     Parquet,
+
+    /// <summary>A JSON array of objects, one per row: the shape Grafana's Infinity and JSON API data sources read best.</summary>
+    Objects,
 }
 
 /// <summary>One tenant's SQL query, as the API received it.</summary>

@@ -44,6 +44,7 @@ public static class LokiEndpoints
         }
 
         app.MapGet($"{Prefix}/tail", (HttpContext http) => TailAsync(http, context)).ExcludeFromDescription();
+        app.MapGrafanaApi(context);
         app.MapGet("/ready", () => Results.Text("ready\n")).ExcludeFromDescription();
         var buildInfo = JsonSerializer.Serialize(new Dictionary<string, string> { ["version"] = version, ["revision"] = "", ["branch"] = "", ["buildUser"] = "", ["buildDate"] = "", ["goVersion"] = "" });
         app.MapGet($"{Prefix}/status/buildinfo", () => Results.Text(buildInfo, "application/json")).ExcludeFromDescription();
@@ -287,7 +288,7 @@ public static class LokiEndpoints
     }
 
     /// <summary>What every Loki endpoint shares: tenant, parameters, timeout, metrics and error answers.</summary>
-    private sealed class LokiContext(QueryEngine engine, QueryMetrics metrics, QueryOptions options, string defaultTenant)
+    internal sealed class LokiContext(QueryEngine engine, QueryMetrics metrics, QueryOptions options, string defaultTenant)
     {
         public QueryEngine Engine => engine;
 
@@ -594,4 +595,7 @@ internal static class LokiJson
         var text = value.ToString("R", CultureInfo.InvariantCulture);
         return text.Contains('E', StringComparison.Ordinal) && Math.Abs(value) < 1e28 ? ((decimal)value).ToString(CultureInfo.InvariantCulture) : text;
     }
+
+    /// <summary>ISO 8601 in UTC, as Grafana's generic data sources read times.</summary>
+    public static string Iso(long micros) => DateTime.UnixEpoch.AddTicks(micros * 10).ToString("yyyy-MM-dd'T'HH:mm:ss.FFFFFF'Z'", CultureInfo.InvariantCulture);
 }

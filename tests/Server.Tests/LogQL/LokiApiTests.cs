@@ -318,6 +318,51 @@ public sealed class LokiApiTests(LokiFixture fixture) : IClassFixture<LokiFixtur
         Assert.Equal(NginxLines.ToString(CultureInfo.InvariantCulture), count!["data"]!["result"]![0]!["value"]![1]!.GetValue<string>());
     }
 
+    [Fact]
+    public async Task Grafana_generic_json_plugins_get_arrays_of_objects_with_iso_timestamps()
+    {
+        var fromMs = fixture.StartMicros / 1000;
+        var toMs = fromMs + 3_600_000;
+        const string Iso = @"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$";
+
+        // Infinity's logs format: timestamp, body, level (and the labels as further fields).
+        var (status, body, logs) = await fixture.GetAsync($"/api/v1/logql?query={Uri.EscapeDataString("{job=\"worker\"} |= \"failed\"")}&start={fromMs}&end={toMs}&limit=7", token: Token);
+        Assert.True(status == HttpStatusCode.OK, body);
+        var lines = logs!.AsArray();
+        Assert.Equal(7, lines.Count);
+        var expected = fixture.Records.Where(r => r.Stream.GetValueOrDefault("job") == "worker" && r.Line.Contains("failed", StringComparison.Ordinal)).OrderByDescending(r => r.Micros).Take(7).ToList();
+        for (var i = 0; i < lines.Count; i++)
+        {
+            var line = lines[i]!.AsObject();
+            Assert.Equal(["timestamp", "body", "level"], line.Select(p => p.Key).Take(3));
+            Assert.Matches(Iso, line["timestamp"]!.GetValue<string>());
+            Assert.Equal(expected[i].Micros / 1000, DateTimeOffset.Parse(line["timestamp"]!.GetValue<string>(), CultureInfo.InvariantCulture).ToUnixTimeMilliseconds());
+            Assert.Equal(expected[i].Line, line["body"]!.GetValue<string>());
+            Assert.Equal("error", line["level"]!.GetValue<string>());
+            Assert.Equal("worker", line["job"]!.GetValue<string>());
+        }
+
+        // Time series: one object per point, value a number, labels as fields.
+        var query = "sum by (service_name) (count_over_time({service_name=~\".+\"}[10m]))";
+        var (_, _, points) = await fixture.GetAsync($"/api/v1/logql?query={Uri.EscapeDataString(query)}&start={fromMs + 600_000}&end={toMs}&step=10m", token: Token);
+        var byService = points!.AsArray().GroupBy(p => p!["service_name"]!.GetValue<string>()).ToDictionary(g => g.Key, g => g.ToList());
+        Assert.Equal(["checkout", "gateway", "payments", "worker"], byService.Keys.Order());
+        Assert.All(byService.Values.SelectMany(v => v), p =>
+        {
+            Assert.Matches(Iso, p!["timestamp"]!.GetValue<string>());
+            Assert.Equal(System.Text.Json.JsonValueKind.Number, p["value"]!.GetValueKind());
+        });
+        Assert.Equal(LokiFixture.Count / 4, byService["checkout"].Sum(p => p!["value"]!.GetValue<double>()));
+
+        // SQL as an array of objects.
+        var sql = "SELECT \"timestamp\", body, service_name FROM logs WHERE service_name = 'payments' ORDER BY \"timestamp\" LIMIT 3";
+        var (sqlStatus, sqlBody, rows) = await fixture.GetAsync($"/api/v1/sql?format=objects&q={Uri.EscapeDataString(sql)}", token: Token);
+        Assert.True(sqlStatus == HttpStatusCode.OK, sqlBody);
+        var firstPayments = fixture.Records.Where(r => r.Stream["service_name"] == "payments").OrderBy(r => r.Micros).Take(3).ToList();
+        Assert.Equal(firstPayments.Select(r => r.Line), rows!.AsArray().Select(r => r!["body"]!.GetValue<string>()));
+        Assert.All(rows.AsArray(), r => Assert.Matches(Iso, r!["timestamp"]!.GetValue<string>()));
+    }
+
     private static JsonObject PushBody(string job, params (long Nanos, string Line)[] lines) => new()
     {
         ["streams"] = new JsonArray(new JsonObject
