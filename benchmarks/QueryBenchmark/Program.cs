@@ -15,7 +15,14 @@ using IceGate.Lakehouse.Storage;
 // cached metadata; a fresh DuckDB instance for the baseline). The OS page cache is warm for both.
 //
 //   dotnet run -c Release --project benchmarks/QueryBenchmark -- [rows=50000000] [runs=7] [data-directory]
-var rows = args.Length > 0 ? long.Parse(args[0], CultureInfo.InvariantCulture) : 50_000_000;
+//
+// With "logql" first, it times LogQL through the Loki API instead (warm medians), against the
+// hand-written SQL that answers the same question on DuckDB alone:
+//
+//   dotnet run -c Release --project benchmarks/QueryBenchmark -- logql [rows=10000000] [runs=7] [data-directory]
+var logql = args.FirstOrDefault() == "logql";
+args = logql ? args[1..] : args;
+var rows = args.Length > 0 ? long.Parse(args[0], CultureInfo.InvariantCulture) : logql ? 10_000_000 : 50_000_000;
 var runs = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 7;
 var dataDirectory = Path.GetFullPath(args.Length > 2 ? args[2] : Path.Combine(Path.GetTempPath(), $"icegate-query-bench-{rows}"));
 var binary = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../../src/Server/bin/Release/net10.0/icegate.dll"));
@@ -40,6 +47,11 @@ var table = (await catalog.LoadTableAsync("icegate", "logs")).Metadata;
 var files = (await new ScanPlanner(catalog).PlanAsync(table, new ScanRequest())).Files;
 var localFiles = files.Select(f => Path.Combine(dataDirectory, "objects", store.KeyOf(f.FilePath))).ToList();
 Console.WriteLine($"dataset: {files.Sum(f => f.RecordCount):N0} rows in {files.Count} files, {files.Sum(f => f.FileSizeInBytes) / 1e9:F2} GB, {Environment.ProcessorCount} cores");
+
+if (logql)
+{
+    return await LogQLBenchmarkAsync();
+}
 
 var hour = firstDay.AddDays(3).AddHours(10);
 var traceId = Baseline(NewBaseline(), $"SELECT trace_id FROM logs WHERE \"timestamp\" >= '{Plain(firstDay.AddDays(5))}' LIMIT 1").First()[0]!.ToString();
@@ -95,6 +107,67 @@ foreach (var (name, _) in queries)
 }
 
 return 0;
+
+// LogQL over the whole dataset, against the SQL a person would write for the same answer.
+async Task<int> LogQLBenchmarkAsync()
+{
+    var start = firstDay.AddMinutes(1);
+    var end = firstDay.AddDays(Days);
+    var window = $"\"timestamp\" > '{Plain(firstDay)}' AND \"timestamp\" <= '{Plain(end)}'";
+    var range = $"start={Nanos(start)}&end={Nanos(end)}";
+    (string Name, string LogQL, string Sql, Func<JsonNode, long> Answer, Func<List<object?[]>, long> Expected)[] cases =
+    [
+        ("sum by (service_name) (count_over_time(…[1m])), 7 days at 1m steps",
+            $"/loki/api/v1/query_range?{range}&step=60s&query={Uri.EscapeDataString("sum by (service_name) (count_over_time({deployment_environment=\"production\"}[1m]))")}",
+            $"SELECT service_name, time_bucket(INTERVAL 1 MINUTE, \"timestamp\" - INTERVAL 1 MICROSECOND) AS minute, count(*) AS n FROM logs WHERE resource_attributes['deployment.environment'] = 'production' AND {window} GROUP BY ALL",
+            json => json["data"]!["result"]!.AsArray().Sum(s => s!["values"]!.AsArray().Sum(v => long.Parse(v![1]!.GetValue<string>(), CultureInfo.InvariantCulture))),
+            rows => rows.Sum(r => Convert.ToInt64(r[2], CultureInfo.InvariantCulture))),
+        ("line filter |= \"deadline exceeded\", limit 100",
+            $"/loki/api/v1/query_range?{range}&limit=100&query={Uri.EscapeDataString("{deployment_environment=\"production\"} |= \"deadline exceeded\"")}",
+            $"SELECT \"timestamp\", body, service_name, resource_attributes FROM logs WHERE resource_attributes['deployment.environment'] = 'production' AND contains(body, 'deadline exceeded') AND {window} ORDER BY \"timestamp\" DESC LIMIT 100",
+            json => json["data"]!["result"]!.AsArray().Sum(s => s!["values"]!.AsArray().Count),
+            rows => rows.Count),
+    ];
+
+    await using var server = await IceGateServer.StartAsync(binary, dataDirectory);
+    var baseline = NewBaseline();
+    var warm = cases.ToDictionary(c => c.Name, _ => (IceGate: new List<double>(), DuckDB: new List<double>()));
+    foreach (var (name, path, sql, answer, expected) in cases)
+    {
+        // Same answers (counted the same way), or the comparison means nothing; this is also the warm-up.
+        var got = answer(server.Get(Tenant, path));
+        var want = expected(Baseline(baseline, sql));
+        if (got != want)
+        {
+            Console.Error.WriteLine($"{name}: icegate says {got}, DuckDB {want}");
+            return 1;
+        }
+
+        Console.WriteLine($"{name}: {got:N0} (same from both)");
+    }
+
+    for (var run = 0; run < runs; run++)
+    {
+        foreach (var (name, path, sql, _, _) in cases)
+        {
+            warm[name].IceGate.Add(Time(() => server.Fetch(Tenant, path)));
+            warm[name].DuckDB.Add(Time(() => Baseline(baseline, sql)));
+        }
+    }
+
+    Console.WriteLine();
+    Console.WriteLine("| LogQL query | icegate warm (median ms) | hand-written SQL on DuckDB alone (median ms) | ratio |");
+    Console.WriteLine("|---|---|---|---|");
+    foreach (var (name, _, _, _, _) in cases)
+    {
+        var (i, d) = (Median(warm[name].IceGate), Median(warm[name].DuckDB));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {name} | {i:F0} | {d:F0} | {i / d:F2}× |"));
+    }
+
+    return 0;
+}
+
+static long Nanos(DateTime time) => (time.Ticks - DateTime.UnixEpoch.Ticks) * 100;
 
 DuckDBConnection NewBaseline()
 {
@@ -256,13 +329,19 @@ internal sealed class IceGateServer : IAsyncDisposable
     }
 
     /// <summary>Runs a query and returns its rows.</summary>
-    public JsonArray Query(string tenant, string sql)
+    public JsonArray Query(string tenant, string sql) => Get(tenant, $"/api/v1/sql?limit=100000&q={Uri.EscapeDataString(sql)}")["rows"]!.AsArray();
+
+    /// <summary>GETs a path of the query API and parses the JSON answer.</summary>
+    public JsonNode Get(string tenant, string pathAndQuery) => JsonNode.Parse(Fetch(tenant, pathAndQuery))!;
+
+    /// <summary>GETs a path of the query API and returns the whole body (what a client must wait for, without parsing it).</summary>
+    public string Fetch(string tenant, string pathAndQuery)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri($"http://127.0.0.1:{_port}/api/v1/sql?limit=100000&q={Uri.EscapeDataString(sql)}"));
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri($"http://127.0.0.1:{_port}{pathAndQuery}"));
         request.Headers.Add("X-Scope-OrgID", tenant);
         using var response = _http.Send(request);
         var body = response.Content.ReadAsStringAsync().GetAwaiter().GetResult();
-        return response.StatusCode == HttpStatusCode.OK ? JsonNode.Parse(body)!["rows"]!.AsArray() : throw new InvalidOperationException($"{(int)response.StatusCode}: {body}");
+        return response.StatusCode == HttpStatusCode.OK ? body : throw new InvalidOperationException($"{(int)response.StatusCode}: {body}");
     }
 
     public async ValueTask DisposeAsync()

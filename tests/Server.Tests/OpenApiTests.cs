@@ -30,7 +30,7 @@ public sealed class OpenApiTests : IDisposable
             $"openapi/icegate.json differs from the served document; rerun with ICEGATE_UPDATE_OPENAPI=1 to update it. Served:\n{served}");
     }
 
-    private static string RepositoryRoot()
+    internal static string RepositoryRoot()
     {
         for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
         {

@@ -363,6 +363,39 @@ public sealed class LokiApiTests(LokiFixture fixture) : IClassFixture<LokiFixtur
         Assert.All(rows.AsArray(), r => Assert.Matches(Iso, r!["timestamp"]!.GetValue<string>()));
     }
 
+    [Fact]
+    public async Task The_example_dashboard_queries_all_answer_with_data()
+    {
+        var dashboard = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(OpenApiTests.RepositoryRoot(), "grafana", "icegate-logs-dashboard.json"), Token))!;
+        var fromMs = fixture.StartMicros / 1000;
+        var toMs = fromMs + 3_600_000;
+        string Substitute(string text) => text.Replace("$service", ".+", StringComparison.Ordinal).Replace("$search", "", StringComparison.Ordinal).Replace("$__auto", "1m", StringComparison.Ordinal)
+            .Replace("${__from}", fromMs.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal).Replace("${__to}", toMs.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal);
+
+        var panels = dashboard["panels"]!.AsArray();
+        Assert.Equal(5, panels.Count);
+        foreach (var panel in panels)
+        {
+            var target = panel!["targets"]![0]!;
+            string path;
+            if (panel["datasource"]!["type"]!.GetValue<string>() == "loki")
+            {
+                path = $"/loki/api/v1/query_range?query={Uri.EscapeDataString(Substitute(target["expr"]!.GetValue<string>()))}&start={fromMs * 1_000_000}&end={toMs * 1_000_000}&step=60000ms&limit=500";
+            }
+            else
+            {
+                var url = target["url"]!.GetValue<string>().Replace("$icegate", "", StringComparison.Ordinal);
+                var parameters = target["url_options"]!["params"]!.AsArray().Select(p => $"{p!["key"]!.GetValue<string>()}={Uri.EscapeDataString(Substitute(p["value"]!.GetValue<string>()))}");
+                path = $"{url}?{string.Join("&", parameters)}";
+            }
+
+            var (status, body, json) = await fixture.GetAsync(path, token: Token);
+            Assert.True(status == HttpStatusCode.OK, $"{panel["title"]}: {status} {body}");
+            var results = json is JsonArray array ? array : json!["data"]!["result"]!.AsArray();
+            Assert.True(results.Count > 0, $"{panel["title"]} shows nothing: {body[..Math.Min(300, body.Length)]}");
+        }
+    }
+
     private static JsonObject PushBody(string job, params (long Nanos, string Line)[] lines) => new()
     {
         ["streams"] = new JsonArray(new JsonObject
