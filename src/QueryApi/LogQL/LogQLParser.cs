@@ -12,7 +12,7 @@ public sealed class LogQLParser
     private static readonly HashSet<string> s_rangeOps = ["rate", "count_over_time", "bytes_rate", "bytes_over_time", "absent_over_time", "sum_over_time", "avg_over_time", "min_over_time", "max_over_time", "quantile_over_time"];
     private static readonly HashSet<string> s_unwrapOps = ["sum_over_time", "avg_over_time", "min_over_time", "max_over_time", "quantile_over_time"];
     private static readonly HashSet<string> s_vectorOps = ["sum", "avg", "min", "max", "count", "topk", "bottomk"];
-    private static readonly HashSet<string> s_unsupported = ["stddev", "stdvar", "count_values", "sort", "sort_desc", "label_replace", "stddev_over_time", "stdvar_over_time", "first_over_time", "last_over_time", "rate_counter", "absent", "unpack", "decolorize", "distinct", "approx_topk", "variants", "sum_over_time_by"];
+    private static readonly HashSet<string> s_unsupported = ["stddev", "stdvar", "count_values", "sort", "sort_desc", "label_replace", "stddev_over_time", "stdvar_over_time", "first_over_time", "last_over_time", "rate_counter", "absent", "unpack", "decolorize", "distinct", "approx_topk"];
 
     // Binary operators by precedence, loosest first (as in PromQL); ^ binds right.
     private static readonly string[][] s_binaryLevels = [["or"], ["and", "unless"], ["==", "!=", ">", ">=", "<", "<="], ["+", "-"], ["*", "/", "%"], ["^"]];

@@ -11,19 +11,20 @@ namespace IceGate.QueryApi.LogQL;
 /// </summary>
 internal sealed class Template
 {
-    private static readonly Dictionary<string, Func<string[], string>> s_functions = new(StringComparer.Ordinal)
+    // Each function with how many values it takes (the last one may come through a pipe).
+    private static readonly Dictionary<string, (int Arity, Func<string[], string> Apply)> s_functions = new(StringComparer.Ordinal)
     {
-        ["ToUpper"] = a => One(a).ToUpperInvariant(),
-        ["upper"] = a => One(a).ToUpperInvariant(),
-        ["ToLower"] = a => One(a).ToLowerInvariant(),
-        ["lower"] = a => One(a).ToLowerInvariant(),
-        ["TrimSpace"] = a => One(a).Trim(),
-        ["trim"] = a => One(a).Trim(),
-        ["title"] = a => CultureInfo.InvariantCulture.TextInfo.ToTitleCase(One(a)),
-        ["len"] = a => One(a).Length.ToString(CultureInfo.InvariantCulture),
-        ["replace"] = a => a.Length == 3 ? a[2].Replace(a[0], a[1], StringComparison.Ordinal) : throw new ArgumentException("replace takes old, new and a value"),
-        ["trunc"] = a => a.Length == 2 && int.TryParse(a[0], out var n) ? (n >= 0 ? a[1][..Math.Min(n, a[1].Length)] : a[1][Math.Max(0, a[1].Length + n)..]) : throw new ArgumentException("trunc takes a length and a value"),
-        ["default"] = a => a.Length == 2 ? (a[1].Length == 0 ? a[0] : a[1]) : throw new ArgumentException("default takes a default and a value"),
+        ["ToUpper"] = (1, a => a[0].ToUpperInvariant()),
+        ["upper"] = (1, a => a[0].ToUpperInvariant()),
+        ["ToLower"] = (1, a => a[0].ToLowerInvariant()),
+        ["lower"] = (1, a => a[0].ToLowerInvariant()),
+        ["TrimSpace"] = (1, a => a[0].Trim()),
+        ["trim"] = (1, a => a[0].Trim()),
+        ["title"] = (1, a => CultureInfo.InvariantCulture.TextInfo.ToTitleCase(a[0])),
+        ["len"] = (1, a => a[0].Length.ToString(CultureInfo.InvariantCulture)),
+        ["replace"] = (3, a => a[2].Replace(a[0], a[1], StringComparison.Ordinal)),
+        ["trunc"] = (2, a => int.TryParse(a[0], out var n) ? (n >= 0 ? a[1][..Math.Min(n, a[1].Length)] : a[1][Math.Max(0, a[1].Length + n)..]) : a[1]),
+        ["default"] = (2, a => a[1].Length == 0 ? a[0] : a[1]),
     };
 
     // Literal text, or an action: a pipeline of commands, each a function and its operands or a lone operand.
@@ -89,7 +90,7 @@ internal sealed class Template
                     values.Add(piped);
                 }
 
-                piped = function is null ? values[0] : s_functions[function]([.. values]);
+                piped = function is null ? values[0] : s_functions[function].Apply([.. values]);
             }
 
             output.Append(piped);
@@ -110,6 +111,7 @@ internal sealed class Template
     private static List<(string?, List<string>)> ParseAction(string action, string text)
     {
         var commands = new List<(string?, List<string>)>();
+        var piped = false;
         foreach (var command in SplitPipes(action))
         {
             var words = Words(command, text);
@@ -123,8 +125,13 @@ internal sealed class Template
                 throw new QueryException(400, $"unsupported LogQL: the template action '{words[0]}' is not supported by IceGate (only labels, __line__, __timestamp__ and string functions)");
             }
 
-            if (s_functions.ContainsKey(words[0]))
+            if (s_functions.TryGetValue(words[0], out var function))
             {
+                if (words.Count - 1 + (piped ? 1 : 0) != function.Arity)
+                {
+                    throw new QueryException(400, $"parse error: the template function '{words[0]}' takes {function.Arity} value(s) in \"{text}\"");
+                }
+
                 commands.Add((words[0], words[1..]));
             }
             else if (words.Count == 1 && (words[0] is "__line__" or "__timestamp__" || words[0][0] is '.' or '"'))
@@ -135,6 +142,8 @@ internal sealed class Template
             {
                 throw new QueryException(400, $"unsupported LogQL: the template function '{words[0]}' is not supported by IceGate (supported: {string.Join(", ", s_functions.Keys)})");
             }
+
+            piped = true;
         }
 
         return commands;
@@ -202,6 +211,4 @@ internal sealed class Template
 
         return words;
     }
-
-    private static string One(string[] values) => values.Length == 1 ? values[0] : throw new ArgumentException("the function takes one value");
 }

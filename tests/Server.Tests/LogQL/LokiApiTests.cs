@@ -279,6 +279,7 @@ public sealed class LokiApiTests(LokiFixture fixture) : IClassFixture<LokiFixtur
             ("stddev(count_over_time({job=\"nginx\"}[5m]))", "unsupported LogQL: 'stddev'"),
             ("sum(count_over_time({job=\"nginx\"}[5m])) + on (job) sum(count_over_time({job=\"nginx\"}[5m]))", "vector matching with 'on'"),
             ("{job=\"nginx\"} | line_format \"{{if .x}}y{{end}}\"", "template action 'if'"),
+            ("{job=\"nginx\"} | line_format \"{{ .a | replace \\\"x\\\" }}\"", "'replace' takes 3 value(s)"),
             ("sum_over_time({job=\"nginx\"}[5m])", "needs exactly one '| unwrap <label>'"),
             ("{job=~\"(\"}", "invalid regular expression"),
             ("{job=\"nginx\"} | pattern \"<a><b>\"", "two captures in a row"),
