@@ -15,10 +15,16 @@ using IceGate.Tests;
 // PUTs per GB and the server's peak memory.
 //
 //   dotnet run -c Release --project benchmarks/LoadGenerator -- [seconds=30] [clients=16] [records-per-request=1000] [icegate flags…]
+//
+// By default every client sends its next request as soon as the last is answered (the most the
+// server accepts). ICEGATE_LOAD_RATE=<records/s> paces the clients instead, to measure the latency
+// at a given sustained rate; latencies then count from when each request was due, so a server that
+// falls behind is charged for the wait (no coordinated omission).
 var seconds = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 30;
 var clients = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 16;
 var recordsPerRequest = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 1000;
 var extraFlags = args.Skip(3).ToArray();
+var rate = Environment.GetEnvironmentVariable("ICEGATE_LOAD_RATE") is { Length: > 0 } rateText ? double.Parse(rateText, CultureInfo.InvariantCulture) : (double?)null;
 
 // ICEGATE_LOAD_BINARY points at another build (for example the previous commit's) to compare side by side.
 var binary = Environment.GetEnvironmentVariable("ICEGATE_LOAD_BINARY") is { Length: > 0 } other
@@ -84,12 +90,26 @@ try
     await Task.WhenAll(Enumerable.Range(0, clients).Select(client => Task.Run(async () =>
     {
         latencies[client] = [];
+        // Paced clients send as fast as answered during the warm-up, then on a schedule, staggered
+        // over one interval so that requests arrive evenly.
+        var interval = rate is { } perSecond ? (long)(Stopwatch.Frequency * clients * recordsPerRequest / perSecond) : 0;
+        long? due = null;
         for (var i = client; !done.IsCancellationRequested; i += clients)
         {
             var payload = payloads[i % payloads.Length];
             var content = new ByteArrayContent(buffers[client], 0, payload.Render(buffers[client], Random.Shared));
             content.Headers.ContentType = new MediaTypeHeaderValue("application/x-protobuf");
-            var sent = Stopwatch.GetTimestamp();
+            if (interval > 0 && clock.Elapsed >= warmUp)
+            {
+                due ??= Stopwatch.GetTimestamp() + (interval * client / clients);
+                if (Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), due.Value) is { Ticks: > 0 } wait)
+                {
+                    await Task.Delay(wait);
+                }
+            }
+
+            var sent = due ?? Stopwatch.GetTimestamp();
+            due += interval;
             using var response = await http.PostAsync(endpoint, content);
             var elapsed = Stopwatch.GetElapsedTime(sent).TotalMilliseconds;
             if (clock.Elapsed < warmUp)
@@ -130,10 +150,10 @@ try
     var walBytes = segments.Sum(f => new FileInfo(f).Length);
     var totalBytes = acceptedBytes + warmUpBytes;
     double Percentile(double p) => all.Count == 0 ? double.NaN : all[(int)Math.Min(all.Count - 1, Math.Ceiling(p * all.Count) - 1)];
-    Console.WriteLine($"| clients | records/request | accepted records/s | accepted MB/s (OTLP protobuf) | ack p50 | ack p99 (max) | WAL PUTs per GB | WAL bytes per OTLP byte | server peak memory | refused (503/429) | failed |");
-    Console.WriteLine($"|---|---|---|---|---|---|---|---|---|---|---|");
+    Console.WriteLine($"| clients | records/request | offered records/s | accepted records/s | accepted MB/s (OTLP protobuf) | ack p50 | ack p99 (max) | WAL PUTs per GB | WAL bytes per OTLP byte | server peak memory | refused (503/429) | failed |");
+    Console.WriteLine($"|---|---|---|---|---|---|---|---|---|---|---|---|");
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"| {clients} | {recordsPerRequest} | {accepted / wall:N0} | {acceptedBytes / wall / 1e6:F1} | {Percentile(0.50):F0} ms | {Percentile(0.99):F0} ms ({all.LastOrDefault():F0} ms) | {segments.Length / (totalBytes / 1e9):N0} | {(double)walBytes / totalBytes:F3} | {peakMemory >> 20} MiB | {refused} | {failed} |"));
+        $"| {clients} | {recordsPerRequest} | {(rate is { } offered ? offered.ToString("N0", CultureInfo.InvariantCulture) : "as fast as answered")} | {accepted / wall:N0} | {acceptedBytes / wall / 1e6:F1} | {Percentile(0.50):F0} ms | {Percentile(0.99):F0} ms ({all.LastOrDefault():F0} ms) | {segments.Length / (totalBytes / 1e9):N0} | {(double)walBytes / totalBytes:F3} | {peakMemory >> 20} MiB | {refused} | {failed} |"));
 
     // The shift: how long until the logs table holds every acknowledged record, and what it stores
     // (unless the server runs no shift workers, as with --Shift:Enabled=false).
