@@ -45,13 +45,17 @@ internal static class LogLabels
             case "level" or "detected_level":
                 return $"({LevelSql})";
             default:
-                // A label is a key without dots (pushed) or, for the promoted dotted keys, the dotted form.
+                // A label is a key without dots (pushed) or, for the promoted dotted keys, the dotted
+                // form, looked up first: DuckDB evaluates coalesce's second argument only for the
+                // rows the first left NULL, and OpenTelemetry data has the dotted keys.
                 var dotted = label.Replace('_', '.');
-                var candidates = new List<string> { label };
+                var candidates = new List<string>();
                 if (dotted != label && IsPromoted(dotted))
                 {
                     candidates.Add(dotted);
                 }
+
+                candidates.Add(label);
 
                 return candidates.Count == 1 ? $"resource_attributes[{Literal(label)}]" : $"coalesce({string.Join(", ", candidates.Select(c => $"resource_attributes[{Literal(c)}]"))})";
         }

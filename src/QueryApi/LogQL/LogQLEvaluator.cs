@@ -10,13 +10,15 @@ namespace IceGate.QueryApi.LogQL;
 /// The stream selector, the line filters before any parser, the time range and, for counting
 /// and byte aggregations whose pipeline ends there, the whole range aggregation (grouped into
 /// time buckets, and by the outer <c>sum by</c> labels when there is one) run in DuckDB. Parsers
-/// and what follows them run in .NET (<see cref="LogPipeline"/>) over the lines DuckDB selected.
+/// and what follows them run in .NET (<see cref="LogPipeline"/>) over the lines DuckDB selected;
+/// log queries read their range in slices, newest (or oldest) first, until they have enough lines.
 /// Range windows are <c>(t - range - offset, t - offset]</c>, as in Loki.
 /// </summary>
 public sealed class LogQLEvaluator
 {
     private const int MaxPointsPerSeries = 11_000;
     private const long MaxBuckets = 20_000_000;
+    private const long FirstSliceMicros = 3_600_000_000;
 
     private static readonly HashSet<string> s_countingOps = ["count_over_time", "rate", "bytes_over_time", "bytes_rate", "absent_over_time"];
 
@@ -41,42 +43,55 @@ public sealed class LogQLEvaluator
     /// <summary>Bytes of those lines, where they were read.</summary>
     public long LineBytesProcessed { get; private set; }
 
-    /// <summary>Evaluates a log query: up to <paramref name="limit"/> entries in [start, end), newest first unless <paramref name="forward"/>.</summary>
+    /// <summary>
+    /// Evaluates a log query: up to <paramref name="limit"/> entries in [start, end), newest first
+    /// unless <paramref name="forward"/>. Like Loki, it reads the range in slices from the end it
+    /// starts at (an hour, then twice as long each time) and stops once it has enough lines: a
+    /// query for the last 100 lines of a week reads, fetches and sorts only the newest files.
+    /// </summary>
     public async Task<StreamsResult> LogsAsync(LogQuery query, long startMicros, long endMicros, int limit, bool forward)
     {
         ArgumentNullException.ThrowIfNull(query);
         var (sqlFilters, rest) = Split(query.Pipeline);
         var pipeline = new LogPipeline(rest);
-        var sql = new StringBuilder($"SELECT epoch_us(\"timestamp\") AS ts, coalesce(body, '') AS line, {LogLabels.StreamColumns} FROM logs WHERE ")
-            .Append(Where(query.Matchers, sqlFilters, startMicros, endMicros))
-            .Append(CultureInfo.InvariantCulture, $" ORDER BY \"timestamp\" {(forward ? "ASC" : "DESC")}");
-        if (pipeline.IsEmpty)
-        {
-            sql.Append(CultureInfo.InvariantCulture, $" LIMIT {limit}");
-        }
-
         var streams = new Dictionary<LabelSet, List<(long, string)>>();
         var entries = 0;
-        await RunAsync(sql.ToString(), startMicros, endMicros, reader =>
+        var slice = FirstSliceMicros;
+        for (var done = 0L; entries < limit && done < endMicros - startMicros; done += slice, slice *= 2)
         {
-            while (entries < limit && reader.Read())
+            var (from, to) = forward
+                ? (startMicros + done, Math.Min(endMicros, startMicros + done + slice))
+                : (Math.Max(startMicros, endMicros - done - slice), endMicros - done);
+            var sql = new StringBuilder($"SELECT epoch_us(\"timestamp\") AS ts, coalesce(body, '') AS line, {LogLabels.StreamColumns} FROM logs WHERE ")
+                .Append(Where(query.Matchers, sqlFilters, from, to))
+                .Append(CultureInfo.InvariantCulture, $" ORDER BY \"timestamp\" {(forward ? "ASC" : "DESC")}");
+            if (pipeline.IsEmpty)
             {
-                var line = ReadLine(reader);
-                if (!pipeline.Process(line))
-                {
-                    continue;
-                }
-
-                var labels = new LabelSet(line.Labels);
-                if (!streams.TryGetValue(labels, out var list))
-                {
-                    streams[labels] = list = [];
-                }
-
-                list.Add((line.TimestampMicros, line.Line));
-                entries++;
+                sql.Append(CultureInfo.InvariantCulture, $" LIMIT {limit - entries}");
             }
-        }).ConfigureAwait(false);
+
+            await RunAsync(sql.ToString(), from, to, reader =>
+            {
+                while (entries < limit && reader.Read())
+                {
+                    var line = ReadLine(reader);
+                    if (!pipeline.Process(line))
+                    {
+                        continue;
+                    }
+
+                    var labels = new LabelSet(line.Labels);
+                    if (!streams.TryGetValue(labels, out var list))
+                    {
+                        streams[labels] = list = [];
+                    }
+
+                    list.Add((line.TimestampMicros, line.Line));
+                    entries++;
+                }
+            }).ConfigureAwait(false);
+        }
+
         return new StreamsResult([.. streams.Select(s => (s.Key, s.Value))]);
     }
 
@@ -182,6 +197,7 @@ public sealed class LogQLEvaluator
         {
             var groups = sumBy is null ? LogLabels.StreamColumns : string.Join(", ", sumBy.Select((l, i) => $"{LogLabels.Sql(l)} AS \"g{i}\"").DefaultIfEmpty("NULL AS \"g\""));
             var sql = $"SELECT {groups}, {bucketSql} AS bucket, count(*) AS lines{(bytes ? ", CAST(sum(strlen(coalesce(body, ''))) AS DOUBLE) AS bytes" : "")} FROM logs WHERE {where} GROUP BY ALL";
+            var groupLabels = new Dictionary<string, LabelSet>(StringComparer.Ordinal);
             await RunAsync(sql, from, to, reader =>
             {
                 var columns = sumBy is null ? 3 : Math.Max(1, sumBy.Count);
@@ -194,7 +210,13 @@ public sealed class LogQLEvaluator
                     }
                     else
                     {
-                        labels = new LabelSet(sumBy.Select((l, i) => (l, Value(reader, i) as string)).Where(p => p.Item2 is not null).Select(p => KeyValuePair.Create(p.l, p.Item2!)));
+                        // One label set per distinct group (the rows are groups × buckets).
+                        var values = sumBy.Select((_, i) => Value(reader, i) as string).ToArray();
+                        var key = string.Join('\u0001', values.Select(v => v ?? "\u0002"));
+                        if (!groupLabels.TryGetValue(key, out labels!))
+                        {
+                            groupLabels[key] = labels = new LabelSet(sumBy.Zip(values).Where(p => p.Second is not null).Select(p => KeyValuePair.Create(p.First, p.Second!)));
+                        }
                     }
 
                     var lines = reader.GetInt64(columns + 1);

@@ -175,6 +175,27 @@ public sealed class LogQLConformanceTests(LokiFixture fixture) : IClassFixture<L
         Assert.True(failures.Count == 0, string.Join("\n", failures));
     }
 
+    [Fact]
+    public async Task Log_queries_over_long_ranges_give_the_same_lines_as_over_the_data_alone()
+    {
+        // The evaluator reads long ranges in slices from the end it starts at (1 h, 2 h, 4 h, …):
+        // these ranges put the dataset's hour in a later slice, or across two.
+        var failures = new List<string>();
+        var ranges = new (long Start, long End)[] { (Start - (20 * Minute), End + (150 * Minute)), (Start - (300 * Minute), End + (30 * Minute)) };
+        foreach (var (from, to) in ranges)
+        {
+            foreach (var (query, limit, forward) in s_limitCases.Append((Worker + Logfmt + Label("result=\"failed\"", Is("result", "failed")), 5000, false)))
+            {
+                var expected = Logs(fixture.Records, query, from, to, limit, forward);
+                var (status, body, json) = await fixture.GetAsync($"/loki/api/v1/query_range?query={Uri.EscapeDataString(query.Text)}&start={from * 1000}&end={to * 1000}&limit={limit}&direction={(forward ? "forward" : "backward")}", token: Token);
+                Assert.True(status == HttpStatusCode.OK, body);
+                CompareEntries($"{query.Text} over [{from}, {to})", [.. expected.OrderBy(e => e.Micros)], [.. Entries(json!).OrderBy(e => e.Micros)], failures);
+            }
+        }
+
+        Assert.True(failures.Count == 0, string.Join("\n", failures));
+    }
+
     private static readonly (Piece Query, int Limit, bool Forward)[] s_limitCases =
     [
         (Everything, 17, false),
