@@ -173,10 +173,13 @@ public static class LokiPushEndpoint
                         long seconds = 0, fraction = 0;
                         while (timestamp.TryReadTag(out var part, out var partWire))
                         {
-                            if (part is 1 or 2 && partWire == WireType.Varint)
+                            if (part == 1 && partWire == WireType.Varint)
                             {
-                                var value = (long)timestamp.ReadVarint();
-                                _ = part == 1 ? seconds = value : fraction = value;
+                                seconds = (long)timestamp.ReadVarint();
+                            }
+                            else if (part == 2 && partWire == WireType.Varint)
+                            {
+                                fraction = (long)timestamp.ReadVarint();
                             }
                             else
                             {
@@ -203,7 +206,14 @@ public static class LokiPushEndpoint
                             {
                                 pair.Expect(partWire, WireType.LengthDelimited, part);
                                 var text = Encoding.UTF8.GetString(pair.ReadLengthDelimited());
-                                _ = part == 1 ? name = text : value = text;
+                                if (part == 1)
+                                {
+                                    name = text;
+                                }
+                                else
+                                {
+                                    value = text;
+                                }
                             }
                             else
                             {

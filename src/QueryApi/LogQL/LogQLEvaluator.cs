@@ -17,7 +17,8 @@ namespace IceGate.QueryApi.LogQL;
 public sealed class LogQLEvaluator
 {
     private const int MaxPointsPerSeries = 11_000;
-    private const long MaxBuckets = 20_000_000;
+    // Time buckets held at once over all series of a range aggregation (each 32 bytes): the memory a query may take.
+    private const long MaxBuckets = 10_000_000;
     private const long FirstSliceMicros = 3_600_000_000;
 
     private static readonly HashSet<string> s_countingOps = ["count_over_time", "rate", "bytes_over_time", "bytes_rate", "absent_over_time"];
@@ -137,8 +138,9 @@ public sealed class LogQLEvaluator
                 return new MatrixResult([new Series(LabelSet.Empty, [.. Enumerable.Repeat<double?>(vector.Value, range.Steps)])]);
             case RangeAggregation aggregation:
                 return new MatrixResult(await RangeAsync(aggregation, range, sumBy: null).ConfigureAwait(false));
-            case VectorAggregation { Op: "sum", Grouping: { Without: false } grouping, Inner: RangeAggregation inner } when CountsInDuckDB(inner):
-                // sum by (…) of counts is the count grouped by those labels: DuckDB does both at once.
+            case VectorAggregation { Op: "sum", Grouping: { Without: false } grouping, Inner: RangeAggregation inner } when SumDistributes(inner):
+                // sum by (…) of counts (or sums) is the count grouped by those labels: samples are
+                // grouped so as they are read (in DuckDB when it aggregates), never per series.
                 return new MatrixResult(await RangeAsync(inner, range, grouping.Labels).ConfigureAwait(false));
             case VectorAggregation aggregation:
                 {
@@ -162,9 +164,9 @@ public sealed class LogQLEvaluator
         }
     }
 
-    /// <summary>Whether a range aggregation runs in DuckDB entirely: counting or bytes over lines that only filters select.</summary>
-    private static bool CountsInDuckDB(RangeAggregation aggregation) =>
-        s_countingOps.Contains(aggregation.Op) && aggregation.Op != "absent_over_time" && Split(aggregation.Query.Pipeline).Remaining.Count == 0;
+    /// <summary>Whether the sum of a range aggregation's series is the aggregation of their samples together (counts, bytes, rates and sums).</summary>
+    private static bool SumDistributes(RangeAggregation aggregation) =>
+        aggregation.Op is "count_over_time" or "rate" or "bytes_over_time" or "bytes_rate" or "sum_over_time" && aggregation.Grouping is null;
 
     /// <summary>
     /// Evaluates a range aggregation. Samples are summed into buckets of gcd(step, range) so that
@@ -179,7 +181,7 @@ public sealed class LogQLEvaluator
         var buckets = (((range.Steps - 1) * step) + aggregation.RangeMicros) / width;
         if (buckets > MaxBuckets)
         {
-            throw new QueryException(400, $"the step and range need {buckets:N0} time buckets; make the step a multiple of the range or the other way round");
+            throw new QueryException(400, $"the step and range need {buckets:N0} time buckets per series; make the step a multiple of the range or the other way round");
         }
 
         // Rows in (origin, origin + buckets × width]: as a half-open range in µs, [origin + 1, … + 1).
@@ -187,8 +189,20 @@ public sealed class LogQLEvaluator
         var to = origin + (buckets * width) + 1;
         var bytes = aggregation.Op is "bytes_over_time" or "bytes_rate";
         var series = new Dictionary<LabelSet, Buckets>();
-        Buckets SeriesOf(LabelSet labels) =>
-            series.TryGetValue(labels, out var found) ? found : series[labels] = new Buckets((int)buckets, aggregation.Op == "quantile_over_time");
+        Buckets SeriesOf(LabelSet labels)
+        {
+            if (series.TryGetValue(labels, out var found))
+            {
+                return found;
+            }
+
+            if ((series.Count + 1) * buckets > MaxBuckets)
+            {
+                throw new QueryException(400, $"the query has more than {series.Count:N0} series at {buckets:N0} time buckets each; aggregate with sum by (…), narrow the selector, or use a longer step or a shorter range");
+            }
+
+            return series[labels] = new Buckets((int)buckets, aggregation.Op == "quantile_over_time");
+        }
 
         var (sqlFilters, rest) = Split(aggregation.Query.Pipeline);
         var where = Where(aggregation.Query.Matchers, sqlFilters, from, to);
@@ -241,7 +255,9 @@ public sealed class LogQLEvaluator
                     }
 
                     var value = unwrap ? line.Value!.Value : bytes ? Encoding.UTF8.GetByteCount(line.Line) : 1;
-                    var labels = aggregation.Grouping is { } grouping ? Group(line.Labels, grouping) : new LabelSet(line.Labels);
+                    var labels = sumBy is not null ? Group(line.Labels, new Grouping(false, sumBy))
+                        : aggregation.Grouping is { } grouping ? Group(line.Labels, grouping)
+                        : new LabelSet(line.Labels);
                     SeriesOf(labels).Add((int)((line.TimestampMicros - from) / width), 1, value, value);
                 }
             }).ConfigureAwait(false);

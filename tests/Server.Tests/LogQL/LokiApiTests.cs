@@ -300,6 +300,11 @@ public sealed class LokiApiTests(LokiFixture fixture) : IClassFixture<LokiFixtur
         var (tooFine, fineBody, _) = await fixture.GetAsync($"/loki/api/v1/query_range?query={Uri.EscapeDataString("count_over_time({job=\"nginx\"}[5m])")}&start=0&end={fixture.StartMicros * 1000}&step=1s", token: Token);
         Assert.Equal(HttpStatusCode.BadRequest, tooFine);
         Assert.Contains("maximum resolution", fineBody, StringComparison.Ordinal);
+        // A series per line at 10,860 one-second buckets each: refused before it takes the memory.
+        var perLine = "count_over_time({service_name=~\".+\"} | regexp \"(?P<whole>.*)\" [1m])";
+        var (tooMany, manyBody, _) = await fixture.GetAsync($"/loki/api/v1/query_range?query={Uri.EscapeDataString(perLine)}&start={(fixture.StartMicros - 3_600_000_000) * 1000}&end={(fixture.StartMicros + 7_200_000_000) * 1000}&step=1s", token: Token);
+        Assert.Equal(HttpStatusCode.BadRequest, tooMany);
+        Assert.Contains("series at 10,860 time buckets", manyBody, StringComparison.Ordinal);
         var (badTenant, _, _) = await fixture.GetAsync($"/loki/api/v1/labels", "not a tenant!", Token);
         Assert.Equal(HttpStatusCode.BadRequest, badTenant);
     }
