@@ -18,7 +18,7 @@ namespace IceGate.Ingest.Receivers;
 /// of Loki's service labels, else <c>unknown_service</c>; <c>level</c> becomes the severity),
 /// structured metadata becomes log attributes. Answers 204 once durable, like Loki.
 /// </summary>
-public static class LokiPushEndpoint
+public static partial class LokiPushEndpoint
 {
     /// <summary>The labels Loki takes a service name from when there is no <c>service_name</c>, in order.</summary>
     private static readonly string[] s_serviceLabels = ["service", "app", "application", "name", "app_kubernetes_io_name", "container", "container_name", "component", "workload", "job"];
@@ -371,9 +371,9 @@ public static class LokiPushEndpoint
             foreach (var (nanos, line, metadata) in stream.Entries)
             {
                 var record = new ProtoWriter().Fixed64(1, (ulong)nanos);
-                if (level is not null)
+                if ((level ?? DetectLevel(line, metadata)) is { } entryLevel)
                 {
-                    record.Varint(2, (ulong)SeverityNumber(level)).Bytes(3, Encoding.UTF8.GetBytes(level));
+                    record.Varint(2, (ulong)SeverityNumber(entryLevel)).Bytes(3, Encoding.UTF8.GetBytes(entryLevel));
                 }
 
                 record.Bytes(5, StringValue(line));
@@ -390,6 +390,21 @@ public static class LokiPushEndpoint
 
         return request.ToArray();
     }
+
+    /// <summary>
+    /// The level of a line pushed without a <c>level</c> label, as Loki detects it: from structured
+    /// metadata, else from a <c>level</c>, <c>lvl</c> or <c>severity</c> key of a logfmt or JSON
+    /// line. Null when neither names a known level (the line then shows <c>unknown</c>).
+    /// </summary>
+    internal static string? DetectLevel(string line, List<KeyValuePair<string, string>> metadata)
+    {
+        var candidate = metadata.FirstOrDefault(m => m.Key is "level" or "lvl" or "severity" or "detected_level").Value
+            ?? (LevelField().Match(line) is { Success: true } match ? match.Groups[1].Value : null);
+        return candidate is not null && SeverityNumber(candidate) > 0 ? candidate.ToLowerInvariant() : null;
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"(?:^|[\s{,])""?(?:level|lvl|severity)""?\s*[=:]\s*""?([A-Za-z]+)", System.Text.RegularExpressions.RegexOptions.IgnoreCase)]
+    private static partial System.Text.RegularExpressions.Regex LevelField();
 
     /// <summary>The OTLP severity number of a Loki level name (0 when it is not one).</summary>
     private static int SeverityNumber(string level) => level.ToLowerInvariant() switch

@@ -227,7 +227,9 @@ public sealed class LokiApiTests(LokiFixture fixture) : IClassFixture<LokiFixtur
                 ["stream"] = new JsonObject { ["job"] = "cron", ["host"] = "h1" },
                 ["values"] = new JsonArray(
                     new JsonArray((now - 5_000_000_000).ToString(CultureInfo.InvariantCulture), "json line one"),
-                    new JsonArray((now - 4_000_000_000).ToString(CultureInfo.InvariantCulture), "json line two", new JsonObject { ["user"] = "u1" })),
+                    new JsonArray((now - 4_000_000_000).ToString(CultureInfo.InvariantCulture), "json line two", new JsonObject { ["user"] = "u1" }),
+                    new JsonArray((now - 3_000_000_000).ToString(CultureInfo.InvariantCulture), "ts=now level=WARN msg=\"disk almost full\""),
+                    new JsonArray((now - 2_000_000_000).ToString(CultureInfo.InvariantCulture), "{\"severity\":\"error\",\"msg\":\"disk full\"}")),
             }),
         };
         using var compressed = new MemoryStream();
@@ -237,18 +239,23 @@ public sealed class LokiApiTests(LokiFixture fixture) : IClassFixture<LokiFixtur
         }
 
         Assert.Equal(HttpStatusCode.NoContent, await PushAsync(Tenant, compressed.ToArray(), "application/json", "gzip"));
-        await fixture.WaitForRowsAsync(Tenant, 2, Token);
+        await fixture.WaitForRowsAsync(Tenant, 4, Token);
         var (_, _, json) = await fixture.GetAsync($"/loki/api/v1/query_range?query={Uri.EscapeDataString("{job=\"cron\"} |= \"two\"")}&start={now - 60_000_000_000}&end={now}", Tenant, Token);
         var result = Assert.Single(json!["data"]!["result"]!.AsArray())!;
         Assert.Equal("{\"detected_level\":\"unknown\",\"host\":\"h1\",\"job\":\"cron\",\"level\":\"unknown\",\"service_name\":\"cron\"}", result["stream"]!.ToJsonString());
         Assert.Equal("json line two", result["values"]![0]![1]!.GetValue<string>());
+
+        // Without a level label, the level comes from the line's own level field, as Loki detects it.
+        var (_, _, levels) = await fixture.GetAsync($"/loki/api/v1/query?query={Uri.EscapeDataString("sum by (level) (count_over_time({job=\"cron\"}[1m]))")}&time={now}", Tenant, Token);
+        var byLevel = levels!["data"]!["result"]!.AsArray().ToDictionary(r => r!["metric"]!["level"]!.GetValue<string>(), r => r!["value"]![1]!.GetValue<string>());
+        Assert.Equal(new Dictionary<string, string> { ["unknown"] = "2", ["warn"] = "1", ["error"] = "1" }, byLevel);
 
         Assert.Equal(HttpStatusCode.BadRequest, await PushAsync(Tenant, Encoding.UTF8.GetBytes("{\"streams\":[{\"stream\":{},\"values\":[[\"x\",\"y\"]]}]}"), "application/json"));
         Assert.Equal(HttpStatusCode.BadRequest, await PushAsync(Tenant, Encoding.UTF8.GetBytes("not json"), "application/json"));
         Assert.Equal(HttpStatusCode.BadRequest, await PushAsync(Tenant, [1, 2, 3, 4, 5], "application/x-protobuf"));
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, await PushAsync(Tenant, [1], "text/plain"));
         Assert.Equal(HttpStatusCode.BadRequest, await PushAsync("bad tenant!", Encoding.UTF8.GetBytes(body.ToJsonString()), "application/json"));
-        await fixture.WaitForRowsAsync(Tenant, 2, Token);
+        await fixture.WaitForRowsAsync(Tenant, 4, Token);
     }
 
     private async Task<HttpStatusCode> PushAsync(string tenant, byte[] body, string contentType, string? encoding = null)
