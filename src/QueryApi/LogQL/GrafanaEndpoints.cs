@@ -80,8 +80,7 @@ public static class GrafanaEndpoints
             return;
         }
 
-        var step = parameters.Duration("step") ?? Math.Max(1_000_000, (end - start) / 250 / 1_000_000 * 1_000_000);
-        var range = new EvaluationRange(start, end, step);
+        var range = new EvaluationRange(start, end, parameters.Step(start, end));
         var metric = await evaluator.MetricAsync(expr, range).ConfigureAwait(false);
         var series = metric is MatrixResult matrix ? matrix.Series : [new Series(LabelSet.Empty, [.. Enumerable.Repeat<double?>(((ScalarResult)metric).Value, range.Steps)])];
         await call.WriteAsync(json =>

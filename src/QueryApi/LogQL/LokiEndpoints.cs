@@ -62,9 +62,7 @@ public static class LokiEndpoints
             return;
         }
 
-        // Loki's default step gives about 250 points; Grafana always sends one.
-        var step = parameters.Duration("step") ?? parameters.Duration("interval") ?? Math.Max(1_000_000, (end - start) / 250 / 1_000_000 * 1_000_000);
-        var range = new EvaluationRange(start, end, step);
+        var range = new EvaluationRange(start, end, parameters.Step(start, end));
         var metric = await evaluator.MetricAsync(expr, range).ConfigureAwait(false);
         var series = metric is MatrixResult m ? m.Series : [new Series(LabelSet.Empty, [.. Enumerable.Repeat<double?>(((ScalarResult)metric).Value, range.Steps)])];
         await call.WriteAsync(json => LokiJson.Data(json, "matrix", w => LokiJson.Matrix(w, series, range), call, evaluator, series.Sum(s => s.Values.Count(v => v is not null)))).ConfigureAwait(false);
@@ -168,7 +166,7 @@ public static class LokiEndpoints
         var query = new LogQuery(matchers, []);
         if (ranged)
         {
-            var step = parameters.Duration("step") ?? Math.Max(1_000_000, (end - start) / 250 / 1_000_000 * 1_000_000);
+            var step = parameters.Step(start, end);
             var range = new EvaluationRange(start + step, end, step);
             var expr = new VectorAggregation("sum", new Grouping(false, targets), null, new RangeAggregation("bytes_over_time", query, step, 0, null, null));
             var series = ((MatrixResult)await evaluator.MetricAsync(expr, range).ConfigureAwait(false)).Series

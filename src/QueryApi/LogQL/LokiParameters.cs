@@ -68,6 +68,9 @@ internal sealed class LokiParameters
         return micros > 0 ? (long)Math.Round(micros) : throw new QueryException(400, $"invalid {name}: zero or negative durations are not accepted. Try a positive integer");
     }
 
+    /// <summary>A metric query's step in µs: <c>step</c>, else Loki's default of about 250 points (whole seconds, at least one).</summary>
+    public long Step(long startMicros, long endMicros) => Duration("step") ?? Math.Max(1_000_000, (endMicros - startMicros) / 250 / 1_000_000 * 1_000_000);
+
     /// <summary>The row limit: <c>limit</c> or <paramref name="fallback"/>.</summary>
     public int Limit(int fallback, int max) =>
         this["limit"] is not { Length: > 0 } text ? fallback
