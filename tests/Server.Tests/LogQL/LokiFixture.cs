@@ -84,7 +84,7 @@ public sealed class LokiFixture : IAsyncLifetime
         await WaitForRowsAsync(Tenant, Count, token);
     }
 
-    /// <summary>Record <paramref name="i"/>: every fourth line of each service, three seconds apart.</summary>
+    /// <summary>Line <paramref name="i"/> of the dataset: the four services take turns (i % 4), lines three seconds apart.</summary>
     private LogRecordSpec Generate(int i)
     {
         var micros = StartMicros + (i * SpacingMicros) + 123;
