@@ -74,12 +74,14 @@ public sealed class LogQLParser
         return TryTake(kind, text) ? token : throw Error(token, $"unexpected {token.Describe()}, expecting {text ?? kind.ToString().ToLowerInvariant()}");
     }
 
-    private QueryException Error(Token at, string message)
+    private QueryException Error(Token at, string message) => SyntaxError(_text, at.Position, $"syntax error: {message}");
+
+    /// <summary>A parse error at a character of the query, with Loki's line and column (both 1-based).</summary>
+    private static QueryException SyntaxError(string text, int position, string message)
     {
-        var lineStart = _text.LastIndexOf('\n', Math.Max(0, at.Position - 1)) + 1;
-        var line = 1 + _text.AsSpan(0, at.Position).Count('\n');
-        var column = at.Position - lineStart + 1;
-        return new QueryException(400, $"parse error at line {line}, col {column}: syntax error: {message}");
+        var lineStart = position == 0 ? 0 : text.LastIndexOf('\n', position - 1) + 1;
+        var line = 1 + text.AsSpan(0, position).Count('\n');
+        return new QueryException(400, $"parse error at line {line}, col {position - lineStart + 1}: {message}");
     }
 
     private static QueryException Unsupported(string construct) => new(400, $"unsupported LogQL: {construct} is not supported by IceGate");
@@ -326,7 +328,7 @@ public sealed class LogQLParser
 
         if (matchers.Count == 0 || matchers.All(m => m.Op is MatchOp.NotEqual or MatchOp.NotRegex || (m.Op == MatchOp.Regex && IsEverything(m.Value)) || (m.Op == MatchOp.Equal && m.Value.Length == 0)))
         {
-            throw new QueryException(400, $"parse error at line 1, col {open.Position + 1}: queries require at least one regexp or equality matcher that does not have an empty-compatible value. For instance, app=~\".*\" does not meet this requirement, but app=~\".+\" will");
+            throw SyntaxError(_text, open.Position, "queries require at least one regexp or equality matcher that does not have an empty-compatible value. For instance, app=~\".*\" does not meet this requirement, but app=~\".+\" will");
         }
 
         return matchers;
@@ -655,7 +657,7 @@ public sealed class LogQLParser
                 var symbol = two is "|=" or "|~" or "!=" or "!~" or "=~" or "==" or ">=" or "<=" ? two : c.ToString();
                 if (symbol.Length == 1 && "{}()[],|=<>+-*/%^".IndexOf(c, StringComparison.Ordinal) < 0)
                 {
-                    throw new QueryException(400, $"parse error at line 1, col {start + 1}: syntax error: unexpected character '{c}'");
+                    throw SyntaxError(text, start, $"syntax error: unexpected character '{c}'");
                 }
 
                 i += symbol.Length;
@@ -700,7 +702,7 @@ public sealed class LogQLParser
 
         if (i >= text.Length)
         {
-            throw new QueryException(400, $"parse error at line 1, col {start + 1}: syntax error: unterminated string");
+            throw SyntaxError(text, start, "syntax error: unterminated string");
         }
 
         i++;

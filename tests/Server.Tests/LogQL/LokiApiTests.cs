@@ -280,6 +280,8 @@ public sealed class LokiApiTests(LokiFixture fixture) : IClassFixture<LokiFixtur
         {
             ("{job=\"nginx\"", "parse error at line 1, col 13"),
             ("{job=\"nginx\"} |= ", "parse error at line 1, col 18"),
+            ("{job=\"nginx\"}\n  | json\n  | status >> 5", "parse error at line 3, col 13"),
+            ("{job=\"nginx\"}\n |= \"open", "parse error at line 2, col 5: syntax error: unterminated string"),
             ("sum(count_over_time({job=\"nginx\"}[5x]))", "col 35"),
             ("{job=~\".*\"}", "at least one regexp or equality matcher"),
             ("{job=\"nginx\"} | unpack", "unsupported LogQL: the '| unpack' stage"),
