@@ -80,7 +80,14 @@ public sealed class QueryEngine : IDisposable
     /// Checks the query, plans and fetches its files, and returns a connection on which its tables
     /// are ready to be queried; throws <see cref="QueryException"/> for what the client must fix.
     /// </summary>
-    public async Task<PreparedQuery> PrepareAsync(SqlQuery query, CancellationToken cancellationToken)
+    public Task<PreparedQuery> PrepareAsync(SqlQuery query, CancellationToken cancellationToken) => PrepareAsync(query, known: null, cancellationToken);
+
+    /// <summary>
+    /// <see cref="PrepareAsync(SqlQuery, CancellationToken)"/> for a statement IceGate wrote itself,
+    /// whose tables and pruning predicates it knows (<paramref name="known"/>): not parsed or checked
+    /// again. DuckDB's own limits on the connection still hold.
+    /// </summary>
+    internal async Task<PreparedQuery> PrepareAsync(SqlQuery query, SqlAnalysis? known, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
         var connection = _idle.TryTake(out var idle) ? idle : new QueryConnection(_database.Connect());
@@ -88,7 +95,7 @@ public sealed class QueryEngine : IDisposable
         var pinned = new List<ObjectCache.CachedObject>();
         try
         {
-            var analysis = Analyze(connection.Connection, query.Sql);
+            var analysis = known ?? Analyze(connection.Connection, query.Sql);
             foreach (var table in TableSchemas.All)
             {
                 // A view another query left must not outlive it unless this query wants it as it is.

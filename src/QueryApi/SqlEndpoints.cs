@@ -2,8 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using IceGate.Catalog;
-using IceGate.Lakehouse.DuckDB;
-using IceGate.Lakehouse.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -146,7 +144,7 @@ public static class SqlEndpoints
 
             outcome = QueryOutcome.Succeeded;
         }
-        catch (Exception e) when (e is OperationCanceledException || (e is DuckDBException { ErrorType: DuckDBErrorType.Interrupt }))
+        catch (Exception e) when (QueryErrors.IsCancellation(e))
         {
             outcome = context.RequestAborted.IsCancellationRequested ? QueryOutcome.Cancelled : QueryOutcome.TimedOut;
             if (outcome == QueryOutcome.TimedOut && !started)
@@ -154,19 +152,10 @@ public static class SqlEndpoints
                 await ErrorAsync(context, StatusCodes.Status504GatewayTimeout, $"The query ran longer than {options.Timeout.TotalSeconds:0.#} s and was stopped.").ConfigureAwait(false);
             }
         }
-        catch (Exception e) when (!started && e is QueryException or DuckDBException or CatalogException or ObjectStoreException)
+        catch (Exception e) when (!started && QueryErrors.Status(e) is { } status)
         {
-            var (status, message) = e switch
-            {
-                QueryException q => (q.Status, q.Message),
-                DuckDBException { ErrorType: DuckDBErrorType.IO or DuckDBErrorType.Fatal or DuckDBErrorType.Internal } d => (500, d.Message),
-                DuckDBException { ErrorType: DuckDBErrorType.OutOfMemory } d => (503, d.Message),
-                DuckDBException d => (400, d.Message),
-                // The store or the catalog failed us: worth trying again later.
-                _ => (503, e.Message),
-            };
             outcome = status < 500 ? QueryOutcome.Refused : QueryOutcome.Failed;
-            await ErrorAsync(context, status, message).ConfigureAwait(false);
+            await ErrorAsync(context, status, e.Message).ConfigureAwait(false);
         }
         catch (Exception) when (started)
         {
@@ -254,9 +243,17 @@ public static class SqlEndpoints
             return (long)(magnitude >= 1e17 ? number / 1000 : magnitude >= 1e14 ? number : magnitude >= 1e11 ? number * 1000 : number * 1_000_000);
         }
 
-        return DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time)
-            ? (time.UtcTicks - DateTime.UnixEpoch.Ticks) / 10
+        return TryParseDate(text, out var micros)
+            ? micros
             : throw new QueryException(400, $"{name} must be an RFC 3339 time or a Unix time in seconds, milliseconds, microseconds or nanoseconds.");
+    }
+
+    /// <summary>An RFC 3339 time (UTC unless it says otherwise) in Unix µs.</summary>
+    internal static bool TryParseDate(string text, out long micros)
+    {
+        var parsed = DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time);
+        micros = parsed ? (time.UtcTicks - DateTime.UnixEpoch.Ticks) / 10 : 0;
+        return parsed;
     }
 
     private static async Task ErrorAsync(HttpContext context, int status, string message)

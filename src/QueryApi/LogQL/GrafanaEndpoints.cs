@@ -81,8 +81,7 @@ public static class GrafanaEndpoints
         }
 
         var range = new EvaluationRange(start, end, parameters.Step(start, end));
-        var metric = await evaluator.MetricAsync(expr, range).ConfigureAwait(false);
-        var series = metric is MatrixResult matrix ? matrix.Series : [new Series(LabelSet.Empty, [.. Enumerable.Repeat<double?>(((ScalarResult)metric).Value, range.Steps)])];
+        var series = (await evaluator.MetricAsync(expr, range).ConfigureAwait(false)).AsSeries(range);
         await call.WriteAsync(json =>
         {
             json.WriteStartArray();

@@ -36,9 +36,6 @@ public sealed class LabelSet : IEquatable<LabelSet>
     /// <summary>A label's value, or null.</summary>
     public string? this[string name] => Array.Find(_labels, l => l.Key == name).Value;
 
-    /// <summary>Only the labels <paramref name="keep"/> accepts.</summary>
-    public LabelSet Where(Func<string, bool> keep) => new(_labels.Where(l => keep(l.Key)));
-
     /// <inheritdoc />
     public bool Equals(LabelSet? other) => other is not null && other._key == _key;
 

@@ -32,9 +32,6 @@ internal static class LogLabels
     /// <summary>A promoted key's label name.</summary>
     public static string LabelName(string key) => LogPipeline.Sanitize(key.Replace('.', '_'));
 
-    /// <summary>The label names the logs table's columns give (besides resource attributes).</summary>
-    public static IEnumerable<string> ColumnLabels => ["service_name", "level", "detected_level"];
-
     /// <summary>The SQL value of a label (NULL when a row does not have it).</summary>
     public static string Sql(string label)
     {
@@ -46,8 +43,7 @@ internal static class LogLabels
                 return $"({LevelSql})";
             default:
                 // A label is a key without dots (pushed) or, for the promoted dotted keys, the dotted
-                // form, looked up first: DuckDB evaluates coalesce's second argument only for the
-                // rows the first left NULL, and OpenTelemetry data has the dotted keys.
+                // form, which OpenTelemetry data has: it comes first.
                 var dotted = label.Replace('_', '.');
                 var candidates = new List<string>();
                 if (dotted != label && IsPromoted(dotted))

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using IceGate.Catalog;
 using IceGate.Lakehouse.DuckDB;
 
 namespace IceGate.QueryApi.LogQL;
@@ -71,7 +72,7 @@ public sealed class LogQLEvaluator
                 sql.Append(CultureInfo.InvariantCulture, $" LIMIT {limit - entries}");
             }
 
-            await RunAsync(sql.ToString(), from, to, reader =>
+            await RunAsync(sql.ToString(), query.Matchers, from, to, reader =>
             {
                 while (entries < limit && reader.Read())
                 {
@@ -103,7 +104,7 @@ public sealed class LogQLEvaluator
         var any = selectors.Count == 0 ? "" : $" AND ({string.Join(" OR ", selectors.Select(s => $"({string.Join(" AND ", s.Select(LogLabels.Condition))})"))})";
         var sql = $"SELECT {LogLabels.StreamColumns}, count(*) AS lines, {(withBytes ? "CAST(sum(strlen(coalesce(body, ''))) AS BIGINT)" : "0::BIGINT")} AS bytes FROM logs WHERE {Where([], [], startMicros, endMicros)}{any} GROUP BY ALL";
         var streams = new Dictionary<LabelSet, (long Entries, long Bytes)>();
-        await RunAsync(sql, startMicros, endMicros, reader =>
+        await RunAsync(sql, selectors.Count == 1 ? selectors[0] : [], startMicros, endMicros, reader =>
         {
             while (reader.Read())
             {
@@ -135,7 +136,7 @@ public sealed class LogQLEvaluator
             case ScalarLiteral scalar:
                 return new ScalarResult(scalar.Value);
             case VectorLiteral vector:
-                return new MatrixResult([new Series(LabelSet.Empty, [.. Enumerable.Repeat<double?>(vector.Value, range.Steps)])]);
+                return new MatrixResult([new Series(LabelSet.Empty, Constant(vector.Value, range.Steps))]);
             case RangeAggregation aggregation:
                 return new MatrixResult(await RangeAsync(aggregation, range, sumBy: null).ConfigureAwait(false));
             case VectorAggregation { Op: "sum", Grouping: { Without: false } grouping, Inner: RangeAggregation inner } when SumDistributes(inner):
@@ -212,7 +213,7 @@ public sealed class LogQLEvaluator
             var groups = sumBy is null ? LogLabels.StreamColumns : string.Join(", ", sumBy.Select((l, i) => $"{LogLabels.Sql(l)} AS \"g{i}\"").DefaultIfEmpty("NULL AS \"g\""));
             var sql = $"SELECT {groups}, {bucketSql} AS bucket, count(*) AS lines{(bytes ? ", CAST(sum(strlen(coalesce(body, ''))) AS DOUBLE) AS bytes" : "")} FROM logs WHERE {where} GROUP BY ALL";
             var groupLabels = new Dictionary<string, LabelSet>(StringComparer.Ordinal);
-            await RunAsync(sql, from, to, reader =>
+            await RunAsync(sql, aggregation.Query.Matchers, from, to, reader =>
             {
                 var columns = sumBy is null ? 3 : Math.Max(1, sumBy.Count);
                 while (reader.Read())
@@ -244,7 +245,7 @@ public sealed class LogQLEvaluator
             var pipeline = new LogPipeline(rest);
             var unwrap = aggregation.Unwrap is not null;
             var sql = $"SELECT epoch_us(\"timestamp\") AS ts, coalesce(body, '') AS line, {LogLabels.StreamColumns} FROM logs WHERE {where}";
-            await RunAsync(sql, from, to, reader =>
+            await RunAsync(sql, aggregation.Query.Matchers, from, to, reader =>
             {
                 while (reader.Read())
                 {
@@ -545,9 +546,18 @@ public sealed class LogQLEvaluator
     private static object? Value(DuckDBDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetValue(ordinal);
 
     /// <summary>Runs one generated statement for the tenant over rows in [from, to) and hands its reader to <paramref name="read"/> off the request thread.</summary>
-    private async Task RunAsync(string sql, long fromMicros, long toMicros, Action<DuckDBDataReader> read)
+    /// <remarks>
+    /// The statement is the evaluator's own, so it is not parsed and checked again: it reads the
+    /// logs table only, and files can be pruned by the time range and by an equality on
+    /// <c>service_name</c>, the one stream label that is a column. (A per-query analysis would
+    /// also fill the engine's analysis cache with statements that, with their time literals, never
+    /// come again.)
+    /// </remarks>
+    private async Task RunAsync(string sql, IReadOnlyList<LabelMatcher> matchers, long fromMicros, long toMicros, Action<DuckDBDataReader> read)
     {
-        using var prepared = await _engine.PrepareAsync(new SqlQuery(sql, _tenant, fromMicros, toMicros, int.MaxValue, ResultFormat.Json), _cancellationToken).ConfigureAwait(false);
+        var equalities = matchers.Where(m => m is { Name: "service_name", Op: MatchOp.Equal, Value.Length: > 0 }).Take(1).ToDictionary(m => m.Name, object (m) => m.Value);
+        var analysis = new SqlAnalysis(["logs"], new Dictionary<string, ScanRequest> { ["logs"] = new() { Equalities = equalities } });
+        using var prepared = await _engine.PrepareAsync(new SqlQuery(sql, _tenant, fromMicros, toMicros, int.MaxValue, ResultFormat.Json), analysis, _cancellationToken).ConfigureAwait(false);
         Counters.Add(prepared.Counters);
         await Task.Factory.StartNew(() =>
         {

@@ -14,7 +14,20 @@ public sealed record EvaluationRange(long StartMicros, long EndMicros, long Step
 }
 
 /// <summary>What a LogQL query returns.</summary>
-public abstract record LogQLResult;
+public abstract record LogQLResult
+{
+    /// <summary>A metric result as series over <paramref name="range"/>: a scalar is one series without labels, as in Prometheus.</summary>
+    public IReadOnlyList<Series> AsSeries(EvaluationRange range)
+    {
+        ArgumentNullException.ThrowIfNull(range);
+        return this switch
+        {
+            MatrixResult matrix => matrix.Series,
+            ScalarResult scalar => [new Series(LabelSet.Empty, [.. Enumerable.Repeat<double?>(scalar.Value, range.Steps)])],
+            _ => throw new InvalidOperationException("A log query's streams are not series."),
+        };
+    }
+}
 
 /// <summary>A log query's lines, by stream.</summary>
 /// <param name="Streams">Each stream's labels and entries (timestamp in µs, line), in the query's direction.</param>

@@ -1,11 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.WebSockets;
-using System.Text;
 using System.Text.Json;
 using IceGate.Catalog;
-using IceGate.Lakehouse.DuckDB;
-using IceGate.Lakehouse.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -63,8 +60,7 @@ public static class LokiEndpoints
         }
 
         var range = new EvaluationRange(start, end, parameters.Step(start, end));
-        var metric = await evaluator.MetricAsync(expr, range).ConfigureAwait(false);
-        var series = metric is MatrixResult m ? m.Series : [new Series(LabelSet.Empty, [.. Enumerable.Repeat<double?>(((ScalarResult)metric).Value, range.Steps)])];
+        var series = (await evaluator.MetricAsync(expr, range).ConfigureAwait(false)).AsSeries(range);
         await call.WriteAsync(json => LokiJson.Data(json, "matrix", w => LokiJson.Matrix(w, series, range), call, evaluator, series.Sum(s => s.Values.Count(v => v is not null)))).ConfigureAwait(false);
     }
 
@@ -267,10 +263,10 @@ public static class LokiEndpoints
                 await Task.Delay(TimeSpan.FromSeconds(1), closing.Token).ConfigureAwait(false);
             }
         }
-        catch (Exception e) when (e is OperationCanceledException or WebSocketException || e is DuckDBException { ErrorType: DuckDBErrorType.Interrupt })
+        catch (Exception e) when (e is WebSocketException || QueryErrors.IsCancellation(e))
         {
         }
-        catch (Exception e) when (e is QueryException or DuckDBException or CatalogException or ObjectStoreException)
+        catch (Exception e) when (QueryErrors.Status(e) is not null)
         {
             if (socket.State == WebSocketState.Open)
             {
@@ -309,7 +305,7 @@ public static class LokiEndpoints
                 await handler(call, parameters, evaluator).ConfigureAwait(false);
                 outcome = QueryOutcome.Succeeded;
             }
-            catch (Exception e) when (e is OperationCanceledException || e is DuckDBException { ErrorType: DuckDBErrorType.Interrupt })
+            catch (Exception e) when (QueryErrors.IsCancellation(e))
             {
                 outcome = http.RequestAborted.IsCancellationRequested ? QueryOutcome.Cancelled : QueryOutcome.TimedOut;
                 if (outcome == QueryOutcome.TimedOut)
@@ -317,23 +313,10 @@ public static class LokiEndpoints
                     await ErrorAsync(http, 504, $"the query ran longer than {options.Timeout.TotalSeconds:0.#} s and was stopped").ConfigureAwait(false);
                 }
             }
-            catch (Exception e) when (e is QueryException or DuckDBException or CatalogException or ObjectStoreException)
+            catch (Exception e) when (QueryErrors.Status(e) is { } status)
             {
-                var status = e switch
-                {
-                    QueryException q => q.Status,
-                    DuckDBException { ErrorType: DuckDBErrorType.OutOfMemory } => 503,
-                    DuckDBException { ErrorType: DuckDBErrorType.IO or DuckDBErrorType.Fatal or DuckDBErrorType.Internal } => 500,
-                    DuckDBException => 400,
-                    _ => 503,
-                };
                 outcome = status < 500 ? QueryOutcome.Refused : QueryOutcome.Failed;
                 await ErrorAsync(http, status, e.Message).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is InvalidOperationException or InvalidCastException or ArgumentException or FormatException)
-            {
-                // A bug of ours, not the client's: say so rather than drop the connection.
-                await ErrorAsync(http, 500, $"internal error: {e.Message}").ConfigureAwait(false);
             }
             finally
             {
@@ -498,32 +481,29 @@ internal static class LokiJson
     }
 
     /// <summary>A matrix: <c>[{"metric":{…},"values":[[&lt;seconds&gt;,"&lt;value&gt;"],…]},…]</c>.</summary>
-    public static void Matrix(Utf8JsonWriter json, IReadOnlyList<Series> series, EvaluationRange range)
+    public static void Matrix(Utf8JsonWriter json, IReadOnlyList<Series> series, EvaluationRange range) => Metrics(json, series, (w, one) =>
     {
-        json.WriteStartArray();
-        foreach (var one in series)
+        w.WriteStartArray("values");
+        for (var step = 0; step < one.Values.Length; step++)
         {
-            json.WriteStartObject();
-            json.WritePropertyName("metric");
-            Labels(json, one.Labels);
-            json.WriteStartArray("values");
-            for (var step = 0; step < one.Values.Length; step++)
+            if (one.Values[step] is { } value)
             {
-                if (one.Values[step] is { } value)
-                {
-                    Sample(json, range.At(step), value);
-                }
+                Sample(w, range.At(step), value);
             }
-
-            json.WriteEndArray();
-            json.WriteEndObject();
         }
 
-        json.WriteEndArray();
-    }
+        w.WriteEndArray();
+    });
 
     /// <summary>A vector: <c>[{"metric":{…},"value":[&lt;seconds&gt;,"&lt;value&gt;"]},…]</c>.</summary>
-    public static void Vector(Utf8JsonWriter json, IReadOnlyList<Series> series, long timeMicros)
+    public static void Vector(Utf8JsonWriter json, IReadOnlyList<Series> series, long timeMicros) => Metrics(json, series, (w, one) =>
+    {
+        w.WritePropertyName("value");
+        Sample(w, timeMicros, one.Values[0]!.Value);
+    });
+
+    /// <summary>An array of <c>{"metric":{…}, …}</c>, the rest of each object written by <paramref name="samples"/>.</summary>
+    private static void Metrics(Utf8JsonWriter json, IReadOnlyList<Series> series, Action<Utf8JsonWriter, Series> samples)
     {
         json.WriteStartArray();
         foreach (var one in series)
@@ -531,8 +511,7 @@ internal static class LokiJson
             json.WriteStartObject();
             json.WritePropertyName("metric");
             Labels(json, one.Labels);
-            json.WritePropertyName("value");
-            Sample(json, timeMicros, one.Values[0]!.Value);
+            samples(json, one);
             json.WriteEndObject();
         }
 

@@ -48,8 +48,8 @@ internal sealed class LokiParameters
             return (long)Math.Round(seconds * 1e6);
         }
 
-        return DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time)
-            ? (time.UtcTicks - DateTime.UnixEpoch.Ticks) / 10
+        return SqlEndpoints.TryParseDate(text, out var micros)
+            ? micros
             : throw new QueryException(400, $"invalid {name}: '{text}' is not Unix nanoseconds, seconds or an RFC 3339 time");
     }
 

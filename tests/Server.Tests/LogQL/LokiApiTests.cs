@@ -182,7 +182,7 @@ public sealed class LokiApiTests(LokiFixture fixture) : IClassFixture<LokiFixtur
         const string Tenant = "loki-push-proto";
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1_000_000;
         var entries = Enumerable.Range(0, 3).Select(i => new Proto()
-            .Message(1, new Proto().Varint(1, (ulong)(now / 1_000_000_000) - 10 + (ulong)i).Varint(2, 500_000))
+            .Message(1, new Proto().Varint(1, (ulong)(now / 1_000_000_000) - 10 + (ulong)i).Varint(2, 500_123))
             .String(2, $"proto line {i} ünïcode")
             .Message(3, new Proto().String(1, "trace_id").String(2, $"trace-{i}")).ToArray());
         var stream = new Proto().String(1, "{app=\"shop\", env=\"prod\", level=\"warn\"}");
@@ -208,6 +208,7 @@ public sealed class LokiApiTests(LokiFixture fixture) : IClassFixture<LokiFixtur
         Assert.Equal("{\"app\":\"shop\",\"detected_level\":\"warn\",\"env\":\"prod\",\"level\":\"warn\",\"service_name\":\"shop\"}", result["stream"]!.ToJsonString());
         var values = result["values"]!.AsArray();
         Assert.Equal(["proto line 0 ünïcode", "proto line 1 ünïcode", "proto line 2 ünïcode"], values.Select(v => v![1]!.GetValue<string>()));
+        // Nanoseconds below the table's microseconds are dropped.
         Assert.Equal((((now / 1_000_000_000) - 10) * 1_000_000_000) + 500_000, long.Parse(values[0]![0]!.GetValue<string>(), CultureInfo.InvariantCulture));
 
         // Labels went to resource attributes, metadata to log attributes, level to the severity.
