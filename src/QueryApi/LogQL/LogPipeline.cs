@@ -126,10 +126,7 @@ internal sealed partial class LogPipeline
                 }
 
             case LabelFilterStage filter:
-                {
-                    var predicate = CompilePredicate(filter.Predicate);
-                    return predicate;
-                }
+                return CompilePredicate(filter.Predicate);
 
             case LineFormatStage format:
                 {
