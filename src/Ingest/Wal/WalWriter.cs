@@ -192,7 +192,8 @@ public sealed partial class WalWriter : IAsyncDisposable
     /// Writes the group's rows into a row buffer that the COPY reads in place: no staging table, so
     /// each value is copied once on its way into the Parquet file. zstd level 1 compressed these
     /// rows slightly better than the default level 3 (0.201 vs 0.210 bytes per OTLP byte in the load
-    /// generator), and costs less CPU.
+    /// generator), and costs less CPU; v2 data pages (as the tables' data files) are 9% smaller
+    /// again at the same cost.
     /// </summary>
     private byte[] BuildSegment(DuckDBConnection duck, List<Pending> group)
     {
@@ -205,7 +206,7 @@ public sealed partial class WalWriter : IAsyncDisposable
         var path = Path.Combine(_options.ScratchDirectory, $"{Signal}-{Guid.NewGuid():N}.parquet");
         try
         {
-            Execute(duck, $"COPY (SELECT {_layout.Projection} FROM {rows.ToTableExpression()}) TO '{path.Replace("'", "''", StringComparison.Ordinal)}' (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1, FIELD_IDS {_table.Schema.DuckDBFieldIds()})");
+            Execute(duck, $"COPY (SELECT {_layout.Projection} FROM {rows.ToTableExpression()}) TO '{path.Replace("'", "''", StringComparison.Ordinal)}' (FORMAT parquet, PARQUET_VERSION V2, COMPRESSION zstd, COMPRESSION_LEVEL 1, FIELD_IDS {_table.Schema.DuckDBFieldIds()})");
             return File.ReadAllBytes(path);
         }
         finally

@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
 using IceGate.Lakehouse.DuckDB;
 using IceGate.Lakehouse.Iceberg;
 using IceGate.Tests;
@@ -110,6 +112,51 @@ public sealed class ParquetDataFileWriterTests : IDisposable
         }
     }
 
+    /// <summary>
+    /// Every value of a data file of each table, as arrow-rs reads it, equals what DuckDB reads:
+    /// v2 data pages, delta-encoded strings, nested maps and lists of structs, nulls at every level,
+    /// 64-bit integers beyond a double's precision, timestamps to the microsecond, text beyond ASCII.
+    /// </summary>
+    [Theory]
+    [InlineData("logs")]
+    [InlineData("spans")]
+    [InlineData("metrics")]
+    public void Arrow_rs_reads_every_value_of_a_data_file_as_duckdb_does(string tableName)
+    {
+        var definition = TableSchemas.All.Single(t => t.Name == tableName);
+        var table = TableMetadata.Create($"file:///lake/{tableName}", definition.Schema, definition.Spec, definition.SortOrder);
+        var path = Path.Combine(_directory, $"{tableName}.parquet");
+        var source = tableName switch
+        {
+            "logs" => $"(SELECT * REPLACE (CASE WHEN severity_number = 17 THEN NULL ELSE body || ' – ü 🧊' END AS body, CASE WHEN body LIKE '%5 ms' THEN NULL ELSE log_attributes END AS log_attributes) FROM {SampleRows.Logs("acme", new DateOnly(2024, 1, 2), 3000)})",
+            "spans" => SpanRows,
+            _ => MetricRows,
+        };
+        ParquetDataFileWriter.Write(_connection, table, source, path, $"file:///lake/{tableName}/data.parquet");
+
+        using (var encodings = new DuckDBCommand($"SELECT count(*) FROM parquet_metadata('{path}') WHERE encodings LIKE '%DELTA_LENGTH_BYTE_ARRAY%'", _connection).ExecuteReader())
+        {
+            Assert.True(encodings.Read() && encodings.GetInt64(0) > 0, "strings are written as v2 delta-length byte arrays");
+        }
+
+        var expected = new List<JsonObject>();
+        using (var reader = new DuckDBCommand($"SELECT to_json(t)::VARCHAR FROM read_parquet('{path}') t", _connection).ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                expected.Add(JsonNode.Parse(reader.GetString(0))!.AsObject());
+            }
+        }
+
+        var actual = ArrowRsParquetReader.Read(path);
+        Assert.Equal(expected.Count, actual.Count);
+        Assert.True(expected.Count >= 2000, "the file has rows to compare");
+        for (var row = 0; row < expected.Count; row++)
+        {
+            AssertSameValue(new StructType(definition.Schema.Fields), expected[row], actual[row], $"{tableName} row {row}");
+        }
+    }
+
     [Fact]
     public void Rows_of_two_days_or_two_tenants_are_refused()
     {
@@ -127,4 +174,93 @@ public sealed class ParquetDataFileWriterTests : IDisposable
     [InlineData("ääääääääääääääääzz", true, "äääääääääääääääå")]
     public void String_bounds_truncate_to_sixteen_code_points(string value, bool upper, string expected) =>
         Assert.Equal(expected, ParquetDataFileWriter.TruncateString(value, upper));
+
+    // Spans of one tenant and day: parent ids, events and links sometimes null or empty, durations
+    // beyond 2^53 (a reader that goes through doubles changes them).
+    private const string SpanRows = """
+        (SELECT 'acme' AS tenant_id, ['checkout', 'cart'][1 + (i % 2)::INTEGER] AS service_name,
+                md5(i::VARCHAR) AS trace_id, substr(md5((i * 7)::VARCHAR), 1, 16) AS span_id,
+                CASE WHEN i % 5 = 0 THEN NULL ELSE substr(md5((i * 3)::VARCHAR), 1, 16) END AS parent_span_id,
+                NULL::VARCHAR AS trace_state, 'GET /api/ü/' || (i % 40) AS name, 'SPAN_KIND_SERVER' AS kind,
+                TIMESTAMP '2024-01-02' + to_microseconds(i * 1234567) AS timestamp,
+                TIMESTAMP '2024-01-02' + to_microseconds(i * 1234567 + i) AS end_timestamp,
+                (9007199254740993 + i * 1000)::BIGINT AS duration,
+                'STATUS_CODE_OK' AS status_code, NULL::VARCHAR AS status_message,
+                MAP {'service.name': 'checkout'} AS resource_attributes, 'io.opentelemetry' AS scope_name, NULL::VARCHAR AS scope_version,
+                MAP {'http.route': '/r/' || (i % 7), 'emoji': '🧊'} AS span_attributes,
+                CASE WHEN i % 3 = 0 THEN [] ELSE [{'timestamp': TIMESTAMP '2024-01-02' + to_microseconds(i), 'name': 'exception', 'attributes': MAP {'exception.message': 'boom ' || i}}] END AS events,
+                CASE WHEN i % 4 = 0 THEN NULL ELSE [{'trace_id': md5((i + 1)::VARCHAR), 'span_id': 'abcdef0123456789', 'trace_state': NULL::VARCHAR, 'attributes': MAP {}::MAP(VARCHAR, VARCHAR)}] END AS links,
+                TIMESTAMP '2024-01-02 23:00:00' AS ingested_timestamp
+         FROM range(2000) t(i))
+        """;
+
+    // Data points of every kind in one file: doubles from tiny to huge, negative 64-bit integers
+    // beyond 2^53, lists of counts and bounds, quantiles with a null value.
+    private const string MetricRows = """
+        (SELECT 'acme' AS tenant_id, 'checkout' AS service_name, 'http.server.duration' AS metric_name,
+                ['gauge', 'sum', 'histogram', 'exponential_histogram', 'summary'][1 + (i % 5)::INTEGER] AS metric_type,
+                'Duration of requests' AS description, 'ms' AS unit,
+                TIMESTAMP '2024-01-02' + to_microseconds(i * 1000003) AS timestamp,
+                CASE WHEN i % 2 = 0 THEN NULL ELSE TIMESTAMP '2024-01-02' END AS start_timestamp,
+                MAP {'route': '/r/' || (i % 7)} AS attributes,
+                CASE WHEN i % 5 = 0 THEN (i / 7 - 100)::DOUBLE END AS value_double,
+                CASE WHEN i % 5 = 1 THEN (-9007199254740993 - i)::BIGINT END AS value_int,
+                i % 5 = 1 AS is_monotonic, 2 AS aggregation_temporality,
+                i::BIGINT AS count, (i * 0.1)::DOUBLE AS sum, 1e-300::DOUBLE AS min, 1e300::DOUBLE AS max,
+                [i, 0, NULL]::BIGINT[] AS bucket_counts, [0.5, 1.25, 1e-9]::DOUBLE[] AS explicit_bounds,
+                3 AS scale, 0::BIGINT AS zero_count, -2 AS positive_offset, [1, 2, 3]::BIGINT[] AS positive_bucket_counts,
+                NULL::INTEGER AS negative_offset, NULL::BIGINT[] AS negative_bucket_counts,
+                [{'quantile': 0.5::DOUBLE, 'value': (i / 3)::DOUBLE}, {'quantile': 0.99::DOUBLE, 'value': NULL::DOUBLE}] AS quantiles,
+                MAP {'service.name': 'checkout'} AS resource_attributes, 'io.opentelemetry' AS scope_name, '1.0' AS scope_version,
+                MAP {}::MAP(VARCHAR, VARCHAR) AS scope_attributes, TIMESTAMP '2024-01-02 23:00:00' AS ingested_timestamp, 0 AS flags
+         FROM range(2000) t(i))
+        """;
+
+    /// <summary>Compares a DuckDB JSON value with arrow-rs's by the Iceberg type: numbers by value, timestamps in µs.</summary>
+    private static void AssertSameValue(IcebergType type, JsonNode? duckdb, JsonNode? arrow, string where)
+    {
+        if (duckdb is null || arrow is null)
+        {
+            Assert.True(duckdb is null && arrow is null, $"{where}: DuckDB read {duckdb?.ToJsonString() ?? "null"}, arrow-rs {arrow?.ToJsonString() ?? "null"}");
+            return;
+        }
+
+        switch (type)
+        {
+            case StructType structure:
+                Assert.Equal(structure.Fields.Count, arrow.AsObject().Count);
+                foreach (var field in structure.Fields)
+                {
+                    AssertSameValue(field.Type, duckdb[field.Name], arrow[field.Name], $"{where}.{field.Name}");
+                }
+
+                break;
+            case ListType list:
+                Assert.True(duckdb.AsArray().Count == arrow.AsArray().Count, $"{where}: {duckdb.ToJsonString()} vs {arrow.ToJsonString()}");
+                for (var i = 0; i < duckdb.AsArray().Count; i++)
+                {
+                    AssertSameValue(list.Element, duckdb[i], arrow[i], $"{where}[{i}]");
+                }
+
+                break;
+            case MapType map:
+                Assert.Equal(duckdb.AsObject().Select(e => e.Key), arrow.AsObject().Select(e => e.Key));
+                foreach (var (key, value) in duckdb.AsObject())
+                {
+                    AssertSameValue(map.Value, value, arrow[key], $"{where}[{key}]");
+                }
+
+                break;
+            default:
+                (object Expected, object Actual) values = type switch
+                {
+                    _ when type == PrimitiveType.Timestamp => ((DateTime.Parse(duckdb.GetValue<string>(), CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal).Ticks - DateTime.UnixEpoch.Ticks) / 10, long.Parse(arrow.GetValue<string>(), CultureInfo.InvariantCulture)),
+                    _ when type == PrimitiveType.Long => (duckdb.GetValue<long>(), long.Parse(arrow.GetValue<string>(), CultureInfo.InvariantCulture)),
+                    _ when type == PrimitiveType.Double => (duckdb.GetValue<double>(), arrow.GetValue<double>()),
+                    _ => (duckdb.ToJsonString(), arrow.ToJsonString()),
+                };
+                Assert.True(values.Expected.Equals(values.Actual), $"{where}: DuckDB read {values.Expected}, arrow-rs {values.Actual}");
+                break;
+        }
+    }
 }
