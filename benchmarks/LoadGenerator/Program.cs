@@ -26,6 +26,13 @@ var recordsPerRequest = args.Length > 2 ? int.Parse(args[2], CultureInfo.Invaria
 var extraFlags = args.Skip(3).ToArray();
 var rate = Environment.GetEnvironmentVariable("ICEGATE_LOAD_RATE") is { Length: > 0 } rateText ? double.Parse(rateText, CultureInfo.InvariantCulture) : (double?)null;
 
+// By default every record has its own trace id, span id and two request ids (one in the body, one
+// as an attribute): 56 bytes of random identifiers per record, the worst case for storage.
+// ICEGATE_LOAD_RECORDS_PER_SPAN=<n> correlates them as instrumented services do: n consecutive
+// records are logged within one span (same trace and span id) of one request, whose id the body
+// and the attribute both carry.
+var recordsPerSpan = Environment.GetEnvironmentVariable("ICEGATE_LOAD_RECORDS_PER_SPAN") is { Length: > 0 } spanText ? int.Parse(spanText, CultureInfo.InvariantCulture) : 1;
+
 // ICEGATE_LOAD_BINARY points at another build (for example the previous commit's) to compare side by side.
 var binary = Environment.GetEnvironmentVariable("ICEGATE_LOAD_BINARY") is { Length: > 0 } other
     ? Path.GetFullPath(other)
@@ -62,7 +69,7 @@ try
     await WaitHealthyAsync(http, queryPort);
 
     // Distinct payloads, built before the clock starts so the generator's own work stays small.
-    var payloads = Enumerable.Range(0, 32).Select(i => Payload(i, recordsPerRequest)).ToArray();
+    var payloads = Enumerable.Range(0, 32).Select(i => Payload(i, recordsPerRequest, recordsPerSpan)).ToArray();
     var buffers = Enumerable.Range(0, clients).Select(_ => new byte[payloads.Max(p => p.Bytes.Length)]).ToArray();
     var latencies = new List<double>[clients];
     long accepted = 0, acceptedBytes = 0, warmUpBytes = 0, warmUpRecords = 0, refused = 0, failed = 0;
@@ -236,12 +243,12 @@ static async Task WaitHealthyAsync(HttpClient http, int port)
 
 // A request of realistic records: resource with service, host and k8s attributes; ~10 record
 // attributes of mixed types; 100–300 byte bodies; trace and span ids; a spread of severities.
-// A request template: realistic records whose ids and timestamps are rewritten in place for every
+// A request template: realistic records whose ids, numbers and timestamps are rewritten in place for every
 // request (see LogTemplate.Render), so that no two records sent are alike, as in real traffic,
 // while the generator spends almost nothing per request.
-static LogTemplate Payload(int seed, int records)
+static LogTemplate Payload(int seed, int records, int recordsPerSpan)
 {
-    var markers = new List<(byte[] Bytes, FieldKind Kind)>();
+    var markers = new List<(byte[] Bytes, FieldKind Kind, bool Shared)>();
     var random = new Random(seed);
     string[] services = ["checkout", "cart", "payments", "search", "frontend", "recommendation", "shipping", "email"];
     string[] routes = ["/api/orders", "/api/cart/items", "/api/pay", "/search", "/", "/api/recommend", "/api/ship", "/api/mail"];
@@ -252,17 +259,25 @@ static LogTemplate Payload(int seed, int records)
         .Message(1, Proto.KeyValue("deployment.environment.name", new Proto().String(1, "production")));
     var scope = new Proto().Message(1, new Proto().String(1, "io.opentelemetry.dotnet").String(2, "1.20.1"));
     var now = (ulong)(DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) * 100;
+    var (requestInBody, requestId, traceId, spanId) = (string.Empty, string.Empty, new byte[16], new byte[8]);
     for (var i = 0; i < records; i++)
     {
         var status = new[] { 200, 200, 200, 201, 204, 400, 404, 500 }[random.Next(8)];
-        var requestInBody = Guid.NewGuid().ToString("N");
-        var requestId = Guid.NewGuid().ToString("N");
-        var body = $"{routes[random.Next(routes.Length)]} handled for user {random.Next(100_000)} in {random.Next(2000)} ms with status {status}; request {requestInBody}";
+        var inSpan = i % recordsPerSpan != 0;
+        if (!inSpan)
+        {
+            requestInBody = Guid.NewGuid().ToString("N");
+            requestId = recordsPerSpan > 1 ? requestInBody : Guid.NewGuid().ToString("N");
+            (traceId, spanId) = (new byte[16], new byte[8]);
+            random.NextBytes(traceId);
+            random.NextBytes(spanId);
+        }
+
+        var numbers = $"user {random.Next(100_000)} in {random.Next(2000)} ms";
+        var body = $"{routes[random.Next(routes.Length)]} handled for {numbers} with status {status}; request {requestInBody}";
         body += new string('.', random.Next(0, 160));
-        var traceId = new byte[16];
-        var spanId = new byte[8];
-        random.NextBytes(traceId);
-        random.NextBytes(spanId);
+        var user = $"user-{random.Next(100_000)}";
+        var duration = BitConverter.DoubleToUInt64Bits(random.NextDouble() * 2000);
         var record = new Proto()
             .Fixed64(1, now + (ulong)i * 1000)
             .Varint(2, status >= 500 ? 17UL : status >= 400 ? 13UL : 9UL)
@@ -271,9 +286,9 @@ static LogTemplate Payload(int seed, int records)
             .Message(6, Proto.KeyValue("http.request.method", new Proto().String(1, random.Next(4) == 0 ? "POST" : "GET")))
             .Message(6, Proto.KeyValue("http.route", new Proto().String(1, routes[random.Next(routes.Length)])))
             .Message(6, Proto.KeyValue("http.response.status_code", new Proto().Varint(3, (ulong)status)))
-            .Message(6, Proto.KeyValue("user.id", new Proto().String(1, $"user-{random.Next(100_000)}")))
+            .Message(6, Proto.KeyValue("user.id", new Proto().String(1, user)))
             .Message(6, Proto.KeyValue("request.id", new Proto().String(1, requestId)))
-            .Message(6, Proto.KeyValue("duration_ms", new Proto().Fixed64(4, BitConverter.DoubleToUInt64Bits(random.NextDouble() * 2000))))
+            .Message(6, Proto.KeyValue("duration_ms", new Proto().Fixed64(4, duration)))
             .Message(6, Proto.KeyValue("cloud.region", new Proto().String(1, "eu-west-1")))
             .Message(6, Proto.KeyValue("retry", new Proto().Varint(2, (ulong)random.Next(2))))
             .Message(6, Proto.KeyValue("thread.id", new Proto().Varint(3, (ulong)random.Next(64))))
@@ -281,20 +296,23 @@ static LogTemplate Payload(int seed, int records)
             .Bytes(9, traceId)
             .Bytes(10, spanId);
         scope.Message(2, record);
-        markers.Add((BitConverter.GetBytes(now + (ulong)i * 1000), FieldKind.Time));
-        markers.Add((System.Text.Encoding.ASCII.GetBytes(requestInBody), FieldKind.Hex));
-        markers.Add((System.Text.Encoding.ASCII.GetBytes(requestId), FieldKind.Hex));
-        markers.Add((traceId, FieldKind.Random));
-        markers.Add((spanId, FieldKind.Random));
+        markers.Add((BitConverter.GetBytes(now + (ulong)i * 1000), FieldKind.Time, false));
+        markers.Add((System.Text.Encoding.ASCII.GetBytes(numbers), FieldKind.Digits, false));
+        markers.Add((System.Text.Encoding.ASCII.GetBytes(requestInBody), FieldKind.Hex, inSpan));
+        markers.Add((System.Text.Encoding.ASCII.GetBytes(user), FieldKind.Digits, false));
+        markers.Add((System.Text.Encoding.ASCII.GetBytes(requestId), FieldKind.Hex, recordsPerSpan > 1));
+        markers.Add((BitConverter.GetBytes(duration), FieldKind.Mantissa, false));
+        markers.Add((traceId, FieldKind.Random, inSpan));
+        markers.Add((spanId, FieldKind.Random, inSpan));
     }
 
     byte[] bytes = new Proto().Message(1, new Proto().Message(1, resource).Message(2, scope));
-    var fields = new List<(int Offset, int Length, FieldKind Kind)>();
+    var fields = new List<(int Offset, int Length, FieldKind Kind, bool Shared)>();
     var from = 0;
-    foreach (var (marker, kind) in markers)
+    foreach (var (marker, kind, shared) in markers)
     {
         var offset = from + bytes.AsSpan(from).IndexOf(marker);
-        fields.Add((offset, marker.Length, kind));
+        fields.Add((offset, marker.Length, kind, shared));
         from = offset + marker.Length;
     }
 
@@ -306,26 +324,53 @@ internal enum FieldKind
     Time,
     Hex,
     Random,
+    // Decimal digits rewritten in place (user ids, durations in the body).
+    Digits,
+    // A double's low 32 mantissa bits: a new value of about the same magnitude.
+    Mantissa,
 }
 
-internal sealed record LogTemplate(byte[] Bytes, List<(int Offset, int Length, FieldKind Kind)> Fields, int Records)
+internal sealed record LogTemplate(byte[] Bytes, List<(int Offset, int Length, FieldKind Kind, bool Shared)> Fields, int Records)
 {
-    /// <summary>Writes the template into <paramref name="buffer"/> with fresh ids and timestamps from now on.</summary>
+    /// <summary>
+    /// Writes the template into <paramref name="buffer"/> with fresh ids and numbers, and timestamps spread over
+    /// the last second as a batching exporter sends them (about 1 ms apart, at random microseconds).
+    /// A shared field repeats the last value written to a field of its kind and length.
+    /// </summary>
     public int Render(byte[] buffer, Random random)
     {
         Bytes.CopyTo(buffer, 0);
         var now = (ulong)(DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) * 100;
         Span<byte> hex = stackalloc byte[16];
-        foreach (var (offset, length, kind) in Fields)
+        var last = new Dictionary<(FieldKind, int), int>();
+        var record = 0;
+        foreach (var (offset, length, kind, shared) in Fields)
         {
             var field = buffer.AsSpan(offset, length);
+            if (shared)
+            {
+                buffer.AsSpan(last[(kind, length)], length).CopyTo(field);
+                continue;
+            }
+
+            last[(kind, length)] = offset;
             switch (kind)
             {
                 case FieldKind.Time:
-                    BitConverter.TryWriteBytes(field, now++);
+                    BitConverter.TryWriteBytes(field, now - ((ulong)(Records - record++) * 1_000_000) + (ulong)random.Next(1_000_000));
                     break;
                 case FieldKind.Random:
                     random.NextBytes(field);
+                    break;
+                case FieldKind.Digits:
+                    foreach (ref var character in field)
+                    {
+                        character = char.IsAsciiDigit((char)character) ? (byte)('0' + random.Next(10)) : character;
+                    }
+
+                    break;
+                case FieldKind.Mantissa:
+                    random.NextBytes(field[..4]);
                     break;
                 default:
                     random.NextBytes(hex);
