@@ -26,6 +26,10 @@ var recordsPerRequest = args.Length > 2 ? int.Parse(args[2], CultureInfo.Invaria
 var extraFlags = args.Skip(3).ToArray();
 var rate = Environment.GetEnvironmentVariable("ICEGATE_LOAD_RATE") is { Length: > 0 } rateText ? double.Parse(rateText, CultureInfo.InvariantCulture) : (double?)null;
 
+// Requests before this are not measured: the server's code is compiled at its final tier and its
+// heap sized only after several seconds at full load (at 5 s, a paced server was still catching up).
+var warmUp = TimeSpan.FromSeconds(Environment.GetEnvironmentVariable("ICEGATE_LOAD_WARMUP") is { Length: > 0 } warmUpText ? double.Parse(warmUpText, CultureInfo.InvariantCulture) : 15);
+
 // By default every record has its own trace id, span id and two request ids (one in the body, one
 // as an attribute): 56 bytes of random identifiers per record, the worst case for storage.
 // ICEGATE_LOAD_RECORDS_PER_SPAN=<n> correlates them as instrumented services do: n consecutive
@@ -76,7 +80,6 @@ try
     var lagSamples = new List<double>();
     long peakMemory = 0;
     var endpoint = new Uri($"http://127.0.0.1:{httpPort}/v1/logs");
-    var warmUp = TimeSpan.FromSeconds(5);
     var clock = Stopwatch.StartNew();
     using var done = new CancellationTokenSource(warmUp + TimeSpan.FromSeconds(seconds));
     var sampler = Task.Run(async () =>
@@ -97,8 +100,10 @@ try
     await Task.WhenAll(Enumerable.Range(0, clients).Select(client => Task.Run(async () =>
     {
         latencies[client] = [];
-        // Paced clients send as fast as answered during the warm-up, then on a schedule, staggered
-        // over one interval so that requests arrive evenly.
+        // Paced clients send as fast as answered during the warm-up (which gets the server's code
+        // compiled at its final tier soonest: paced from a cold start it falls behind for its first
+        // seconds and takes many more to catch up), then on a schedule, staggered over one interval
+        // so that requests arrive evenly.
         var interval = rate is { } perSecond ? (long)(Stopwatch.Frequency * clients * recordsPerRequest / perSecond) : 0;
         long? due = null;
         for (var i = client; !done.IsCancellationRequested; i += clients)

@@ -7,8 +7,9 @@ public sealed class WalOptions
     public TimeSpan GroupWindow { get; set; } = TimeSpan.FromMilliseconds(200);
 
     /// <summary>
-    /// A group is written as soon as it holds this many bytes of decoded data (about 11,000 log
-    /// records): small enough that under load several groups build in parallel.
+    /// A group is written as soon as it holds this many bytes of decoded data (about 15,000 log
+    /// records), or this divided by <see cref="Builders"/> while a builder is free: under load
+    /// several groups build in parallel, and segments stay large.
     /// </summary>
     public long MaxGroupBytes { get; set; } = 8L << 20;
 

@@ -36,6 +36,7 @@ public sealed partial class WalWriter : IAsyncDisposable
     private readonly Channel<List<Pending>> _groups;
     private readonly Task _loop;
     private long _pendingBytes;
+    private int _idleBuilders;
     private long _segmentsWritten;
     private long _recordsWritten;
     private long _bytesWritten;
@@ -53,6 +54,7 @@ public sealed partial class WalWriter : IAsyncDisposable
         Directory.CreateDirectory(options.ScratchDirectory);
         var builders = Math.Max(1, options.Builders);
         _groups = Channel.CreateBounded<List<Pending>>(new BoundedChannelOptions(builders) { SingleWriter = true });
+        _idleBuilders = builders;
         _loop = Task.WhenAll(Enumerable.Range(0, builders).Select(_ => Task.Run(BuildAsync)).Append(Task.Run(CollectAsync)));
     }
 
@@ -107,7 +109,12 @@ public sealed partial class WalWriter : IAsyncDisposable
         await _loop.ConfigureAwait(false);
     }
 
-    /// <summary>Forms groups: the first waiting request opens one, which closes after the window or at the size bound.</summary>
+    /// <summary>
+    /// Forms groups: the first waiting request opens one, which closes after the window or at the
+    /// size bound, or at a share of the size bound while a builder has nothing to do. Otherwise, when
+    /// a few clients each wait for their answer, the next group fills only as the one being built is
+    /// answered, and the builders take turns instead of working together.
+    /// </summary>
     private async Task CollectAsync()
     {
         while (await _queue.Reader.WaitToReadAsync().ConfigureAwait(false))
@@ -122,9 +129,9 @@ public sealed partial class WalWriter : IAsyncDisposable
             using var window = new CancellationTokenSource(_options.GroupWindow);
             try
             {
-                while (bytes < _options.MaxGroupBytes && await _queue.Reader.WaitToReadAsync(window.Token).ConfigureAwait(false))
+                while (bytes < GroupBound() && await _queue.Reader.WaitToReadAsync(window.Token).ConfigureAwait(false))
                 {
-                    while (bytes < _options.MaxGroupBytes && _queue.Reader.TryRead(out var next))
+                    while (bytes < GroupBound() && _queue.Reader.TryRead(out var next))
                     {
                         group.Add(next);
                         bytes += next.Batch.ByteCount;
@@ -141,14 +148,23 @@ public sealed partial class WalWriter : IAsyncDisposable
         _groups.Writer.Complete();
     }
 
+    private long GroupBound() => Volatile.Read(ref _idleBuilders) > _groups.Reader.Count
+        ? _options.MaxGroupBytes / Math.Max(1, _options.Builders)
+        : _options.MaxGroupBytes;
+
     private async Task BuildAsync()
     {
         using var duck = new DuckDBConnection("Data Source=:memory:;threads=1");
         duck.Open();
         Execute(duck, $"CREATE TABLE {StagingTable} ({_layout.StagingColumns})");
-        await foreach (var group in _groups.Reader.ReadAllAsync().ConfigureAwait(false))
+        while (await _groups.Reader.WaitToReadAsync().ConfigureAwait(false))
         {
-            await WriteGroupAsync(duck, group).ConfigureAwait(false);
+            if (_groups.Reader.TryRead(out var group))
+            {
+                Interlocked.Decrement(ref _idleBuilders);
+                await WriteGroupAsync(duck, group).ConfigureAwait(false);
+                Interlocked.Increment(ref _idleBuilders);
+            }
         }
     }
 
