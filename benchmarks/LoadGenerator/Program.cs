@@ -312,12 +312,15 @@ static LogTemplate Payload(int seed, int records, int recordsPerSpan)
     }
 
     byte[] bytes = new Proto().Message(1, new Proto().Message(1, resource).Message(2, scope));
-    var fields = new List<(int Offset, int Length, FieldKind Kind, bool Shared)>();
+    // A shared field repeats the last field before it of its kind and length.
+    var fields = new List<(int Offset, int Length, FieldKind Kind, int CopyOf)>();
+    var last = new Dictionary<(FieldKind, int), int>();
     var from = 0;
     foreach (var (marker, kind, shared) in markers)
     {
         var offset = from + bytes.AsSpan(from).IndexOf(marker);
-        fields.Add((offset, marker.Length, kind, shared));
+        fields.Add((offset, marker.Length, kind, shared ? last[(kind, marker.Length)] : -1));
+        last[(kind, marker.Length)] = offset;
         from = offset + marker.Length;
     }
 
@@ -335,30 +338,28 @@ internal enum FieldKind
     Mantissa,
 }
 
-internal sealed record LogTemplate(byte[] Bytes, List<(int Offset, int Length, FieldKind Kind, bool Shared)> Fields, int Records)
+internal sealed record LogTemplate(byte[] Bytes, List<(int Offset, int Length, FieldKind Kind, int CopyOf)> Fields, int Records)
 {
     /// <summary>
     /// Writes the template into <paramref name="buffer"/> with fresh ids and numbers, and timestamps spread over
     /// the last second as a batching exporter sends them (about 1 ms apart, at random microseconds).
-    /// A shared field repeats the last value written to a field of its kind and length.
+    /// A field with <c>CopyOf</c> repeats the value just written at that offset.
     /// </summary>
     public int Render(byte[] buffer, Random random)
     {
         Bytes.CopyTo(buffer, 0);
         var now = (ulong)(DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) * 100;
         Span<byte> hex = stackalloc byte[16];
-        var last = new Dictionary<(FieldKind, int), int>();
         var record = 0;
-        foreach (var (offset, length, kind, shared) in Fields)
+        foreach (var (offset, length, kind, copyOf) in Fields)
         {
             var field = buffer.AsSpan(offset, length);
-            if (shared)
+            if (copyOf >= 0)
             {
-                buffer.AsSpan(last[(kind, length)], length).CopyTo(field);
+                buffer.AsSpan(copyOf, length).CopyTo(field);
                 continue;
             }
 
-            last[(kind, length)] = offset;
             switch (kind)
             {
                 case FieldKind.Time:

@@ -136,7 +136,7 @@ public sealed class LogQLEvaluator
             case ScalarLiteral scalar:
                 return new ScalarResult(scalar.Value);
             case VectorLiteral vector:
-                return new MatrixResult([new Series(LabelSet.Empty, Constant(vector.Value, range.Steps))]);
+                return new MatrixResult(new ScalarResult(vector.Value).AsSeries(range));
             case RangeAggregation aggregation:
                 return new MatrixResult(await RangeAsync(aggregation, range, sumBy: null).ConfigureAwait(false));
             case VectorAggregation { Op: "sum", Grouping: { Without: false } grouping, Inner: RangeAggregation inner } when SumDistributes(inner):
@@ -425,8 +425,8 @@ public sealed class LogQLEvaluator
         // Each series' value meets the other side's: a scalar's, or the value of the series with the same labels.
         var pairs = (left, right) switch
         {
-            (MatrixResult m, ScalarResult s) => m.Series.Select(x => (x.Labels, Left: x.Values, Right: Constant(s.Value, steps), KeepLeft: true)),
-            (ScalarResult s, MatrixResult m) => m.Series.Select(x => (x.Labels, Left: Constant(s.Value, steps), Right: x.Values, KeepLeft: false)),
+            (MatrixResult m, ScalarResult s) => m.Series.Select(x => (x.Labels, Left: x.Values, Right: Series.Constant(s.Value, steps), KeepLeft: true)),
+            (ScalarResult s, MatrixResult m) => m.Series.Select(x => (x.Labels, Left: Series.Constant(s.Value, steps), Right: x.Values, KeepLeft: false)),
             (MatrixResult a, MatrixResult b) => a.Series.Join(b.Series, x => x.Labels, y => y.Labels, (x, y) => (x.Labels, Left: x.Values, Right: y.Values, KeepLeft: true)),
             _ => throw new QueryException(400, $"{op} needs numbers or vectors"),
         };
@@ -483,7 +483,6 @@ public sealed class LogQLEvaluator
         return result;
     }
 
-    private static double?[] Constant(double value, int steps) => [.. Enumerable.Repeat<double?>(value, steps)];
 
     private static double Apply(string op, double x, double y) => op switch
     {

@@ -23,7 +23,7 @@ public abstract record LogQLResult
         return this switch
         {
             MatrixResult matrix => matrix.Series,
-            ScalarResult scalar => [new Series(LabelSet.Empty, [.. Enumerable.Repeat<double?>(scalar.Value, range.Steps)])],
+            ScalarResult scalar => [new Series(LabelSet.Empty, Series.Constant(scalar.Value, range.Steps))],
             _ => throw new InvalidOperationException("A log query's streams are not series."),
         };
     }
@@ -48,4 +48,8 @@ public sealed record ScalarResult(double Value) : LogQLResult;
 /// <summary>One series: labels and a value (or none) per point.</summary>
 /// <param name="Labels">Its labels.</param>
 /// <param name="Values">Its value at each point, null where it has none.</param>
-public sealed record Series(LabelSet Labels, double?[] Values);
+public sealed record Series(LabelSet Labels, double?[] Values)
+{
+    /// <summary>The same value at every step.</summary>
+    public static double?[] Constant(double value, int steps) => [.. Enumerable.Repeat<double?>(value, steps)];
+}

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
+using IceGate.Tests;
 
 namespace IceGate.Lakehouse.Tests.Iceberg;
 
@@ -7,7 +8,7 @@ namespace IceGate.Lakehouse.Tests.Iceberg;
 /// A Parquet reader we did not write and that is not DuckDB: arrow-rs, the Rust implementation
 /// behind DataFusion, iceberg-rust and delta-rs, in its WebAssembly build (npm parquet-wasm), run
 /// by Node.js. The packages are installed once into the user cache with npm, as the build obtains
-/// libduckdb. Without npm its tests skip, except under CI=true, where that fails.
+/// libduckdb. Without Node.js its tests skip (<see cref="IndependentClient"/>).
 /// </summary>
 internal static class ArrowRsParquetReader
 {
@@ -66,9 +67,7 @@ internal static class ArrowRsParquetReader
         }
         catch (System.ComponentModel.Win32Exception)
         {
-            var message = $"'{program}' is not installed (Node.js and npm run the independent Parquet reader).";
-            Assert.False(string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase), message);
-            Assert.Skip(message);
+            IndependentClient.Missing($"'{program}' is not installed (Node.js and npm run the independent Parquet reader).");
             throw;
         }
 
