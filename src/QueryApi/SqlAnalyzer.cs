@@ -23,6 +23,9 @@ public sealed record SqlAnalysis(IReadOnlyList<string> Tables, IReadOnlyDictiona
 /// </summary>
 public static partial class SqlAnalyzer
 {
+    /// <summary>The deepest parse tree (in JSON levels, a few per nested expression) a statement may have.</summary>
+    public const int MaxTreeDepth = 512;
+
     private static readonly Dictionary<string, TableDefinition> s_tables = TableSchemas.All.ToDictionary(t => t.Name, StringComparer.OrdinalIgnoreCase);
 
     // The table references a statement may contain besides base tables.
@@ -40,7 +43,7 @@ public static partial class SqlAnalyzer
         using var command = connection.CreateCommand();
         command.CommandText = "SELECT json_serialize_sql($sql::VARCHAR)";
         command.Parameters.Add(new DuckDBParameter("sql", sql));
-        using var document = JsonDocument.Parse((string)command.ExecuteScalar()!);
+        using var document = ParseTree((string)command.ExecuteScalar()!);
         var root = document.RootElement;
         if (root.GetProperty("error").GetBoolean())
         {
@@ -70,6 +73,22 @@ public static partial class SqlAnalyzer
         }
 
         return new SqlAnalysis([.. walk.References.Distinct()], pruning);
+    }
+
+    /// <summary>
+    /// DuckDB's parse tree as JSON, refused past <see cref="MaxTreeDepth"/>: the checks below walk it
+    /// recursively, and DuckDB's own expression depth limit (1,000) allows a tree several times deeper.
+    /// </summary>
+    private static JsonDocument ParseTree(string json)
+    {
+        try
+        {
+            return JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = MaxTreeDepth });
+        }
+        catch (JsonException)
+        {
+            throw new QueryException(400, $"The query nests too deeply: its parse tree is over {MaxTreeDepth} levels deep, the most IceGate accepts.");
+        }
     }
 
     private static ScanRequest Predicates(IcebergSchema schema, (string Table, string Alias, JsonElement Node) read)

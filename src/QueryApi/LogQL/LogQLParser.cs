@@ -17,9 +17,24 @@ public sealed class LogQLParser
     // Binary operators by precedence, loosest first (as in PromQL); ^ binds right.
     private static readonly string[][] s_binaryLevels = [["or"], ["and", "unless"], ["==", "!=", ">", ">=", "<", "<="], ["+", "-"], ["*", "/", "%"], ["^"]];
 
+    /// <summary>
+    /// The deepest nesting of parentheses, aggregations and unary signs a query may have. Parsing
+    /// and evaluation recurse once per level, and a stack overflow ends the whole process (ingest
+    /// with it), so input must not decide the depth; real queries nest a handful of levels.
+    /// </summary>
+    public const int MaxNesting = 64;
+
+    /// <summary>
+    /// The most binary operators a query may have: a chain of them is a tree as deep as it is long,
+    /// which the evaluator walks recursively.
+    /// </summary>
+    public const int MaxBinaryOperators = 256;
+
     private readonly string _text;
     private readonly List<Token> _tokens;
     private int _next;
+    private int _nesting;
+    private int _binaryOperators;
 
     private LogQLParser(string text)
     {
@@ -86,6 +101,33 @@ public sealed class LogQLParser
 
     private static QueryException Unsupported(string construct) => new(400, $"unsupported LogQL: {construct} is not supported by IceGate");
 
+    /// <summary>A whole expression: one level of nesting deeper than where it stands.</summary>
+    private LogQLExpr NestedExpression()
+    {
+        Enter();
+        var expr = Expression(0);
+        _nesting--;
+        return expr;
+    }
+
+    /// <summary>Counts one level of nesting, refusing the query past <see cref="MaxNesting"/>.</summary>
+    private void Enter()
+    {
+        if (++_nesting > MaxNesting)
+        {
+            throw Error(Peek, $"the query nests deeper than {MaxNesting} levels (parentheses, aggregations, signs), the most IceGate accepts");
+        }
+    }
+
+    /// <summary>Counts a binary operator (arithmetic, comparison, set, or between label filters), refusing the query past <see cref="MaxBinaryOperators"/>.</summary>
+    private void CountBinaryOperator()
+    {
+        if (++_binaryOperators > MaxBinaryOperators)
+        {
+            throw Error(Peek, $"the query has more than {MaxBinaryOperators} binary operators, the most IceGate accepts");
+        }
+    }
+
     private LogQLExpr Expression(int level)
     {
         if (level == s_binaryLevels.Length)
@@ -96,6 +138,7 @@ public sealed class LogQLParser
         var left = Expression(level + 1);
         while (IsBinaryOp(Peek, s_binaryLevels[level]))
         {
+            CountBinaryOperator();
             var op = Take().Text;
             var returnBool = TryTake(TokenKind.Identifier, "bool");
             if (Peek.Kind == TokenKind.Identifier && Peek.Text is "on" or "ignoring" or "group_left" or "group_right")
@@ -123,7 +166,9 @@ public sealed class LogQLParser
         if (Peek.Kind == TokenKind.Symbol && Peek.Text is "-" or "+")
         {
             var sign = Take().Text == "-" ? -1 : 1;
+            Enter();
             var operand = Unary();
+            _nesting--;
             return operand is ScalarLiteral s ? new ScalarLiteral(sign * s.Value) : sign == 1 ? operand : new BinaryExpr("*", false, new ScalarLiteral(-1), operand);
         }
 
@@ -141,7 +186,7 @@ public sealed class LogQLParser
             case TokenKind.Symbol when token.Text == "(":
                 {
                     Take();
-                    var inner = Expression(0);
+                    var inner = NestedExpression();
                     Expect(TokenKind.Symbol, ")");
                     if (inner is LogQuery && Peek.Kind == TokenKind.Symbol && Peek.Text == "[")
                     {
@@ -191,7 +236,7 @@ public sealed class LogQLParser
             Expect(TokenKind.Symbol, ",");
         }
 
-        var inner = Expression(0);
+        var inner = NestedExpression();
         Expect(TokenKind.Symbol, ")");
         grouping ??= TryGrouping();
         if (inner is LogQuery)
@@ -476,7 +521,8 @@ public sealed class LogQLParser
                     throw Unsupported($"the '| {token.Text}' stage");
                 }
 
-                if (token.Kind == TokenKind.Identifier)
+                // A label filter starts with a label name or, as Loki's grammar allows, a parenthesis.
+                if (token.Kind == TokenKind.Identifier || token.Text == "(")
                 {
                     return new LabelFilterStage(LabelOrExpr());
                 }
@@ -508,6 +554,7 @@ public sealed class LogQLParser
         var left = LabelAndExpr();
         while (TryTake(TokenKind.Identifier, "or"))
         {
+            CountBinaryOperator();
             left = new LabelOr(left, LabelAndExpr());
         }
 
@@ -520,6 +567,7 @@ public sealed class LogQLParser
         while (Peek.Kind == TokenKind.Identifier && Peek.Text == "and" || Peek.Kind == TokenKind.Symbol && Peek.Text == ",")
         {
             Take();
+            CountBinaryOperator();
             left = new LabelAnd(left, LabelAtom());
         }
 
@@ -530,8 +578,10 @@ public sealed class LogQLParser
     {
         if (TryTake(TokenKind.Symbol, "("))
         {
+            Enter();
             var inner = LabelOrExpr();
             Expect(TokenKind.Symbol, ")");
+            _nesting--;
             return inner;
         }
 
