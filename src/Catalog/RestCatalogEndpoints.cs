@@ -9,9 +9,6 @@ namespace IceGate.Catalog;
 /// <summary>What the REST catalog tells engines about reaching the files (the LoadTableResult <c>config</c>).</summary>
 public sealed class RestCatalogOptions
 {
-    /// <summary>If set, every request must carry <c>Authorization: Bearer &lt;token&gt;</c>.</summary>
-    public string? Token { get; set; }
-
     /// <summary>FileIO settings handed to engines, such as <c>s3.endpoint</c> and credentials.</summary>
     public IReadOnlyDictionary<string, string> FileIOConfig { get; set; } = new Dictionary<string, string>();
 }
@@ -29,10 +26,8 @@ public static class RestCatalogEndpoints
         ArgumentNullException.ThrowIfNull(app);
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(options);
-        var v1 = app.MapGroup("/v1").AddEndpointFilter(async (context, next) =>
-            options.Token is { } token && context.HttpContext.Request.Headers.Authorization != $"Bearer {token}"
-                ? Error(StatusCodes.Status401Unauthorized, "NotAuthorizedException", "A valid bearer token is required.")
-                : await next(context).ConfigureAwait(false));
+        // Authentication is the host's (API keys), as for every other endpoint.
+        var v1 = app.MapGroup("/v1");
 
         v1.MapGet("/config", () => Json(w =>
         {

@@ -41,6 +41,20 @@ public sealed class IceGateOptions
 
     /// <summary>Queries: local cache, DuckDB limits, row limits, timeout.</summary>
     public QueryOptions Query { get; set; } = new();
+
+    /// <summary>Authentication: API keys.</summary>
+    public AuthOptions Auth { get; set; } = new();
+}
+
+/// <summary>Who may call the service.</summary>
+public sealed class AuthOptions
+{
+    /// <summary>
+    /// A JSON array of keys (<c>{"id", "tenant", "scopes", "sha256"}</c>, made with
+    /// <c>icegate keys new</c>); when set, every endpoint but the health probes needs one. Unset:
+    /// open to anyone who can reach the listeners.
+    /// </summary>
+    public string? KeysFile { get; set; }
 }
 
 /// <summary>The Iceberg catalog's settings.</summary>
@@ -49,8 +63,15 @@ public sealed class CatalogOptions
     /// <summary>The namespace holding the logs, spans and metrics tables.</summary>
     public string Namespace { get; set; } = "icegate";
 
-    /// <summary>If set, the Iceberg REST catalog requires <c>Authorization: Bearer &lt;token&gt;</c>.</summary>
-    public string? Token { get; set; }
+    /// <summary>
+    /// An S3 access key the Iceberg REST catalog hands to engines reading the tables (credential
+    /// vending). Give it read-only rights: it is sent to every caller of the catalog. Unset, the
+    /// catalog sends no credentials at all, and engines bring their own.
+    /// </summary>
+    public string? VendedAccessKey { get; set; }
+
+    /// <summary>The secret of <see cref="VendedAccessKey"/>.</summary>
+    public string? VendedSecretKey { get; set; }
 }
 
 /// <summary>Which object store holds all state.</summary>

@@ -16,6 +16,9 @@ internal sealed record Listeners(IPEndPoint Query, IPEndPoint OtlpHttp, IPEndPoi
     /// <summary>The host pattern OTLP/gRPC routes require.</summary>
     public string OtlpGrpcHost => $"*:{OtlpGrpc.Port}";
 
+    /// <summary>Whether no listener can be reached from another machine.</summary>
+    public bool AllOnLoopback => IPAddress.IsLoopback(Query.Address) && IPAddress.IsLoopback(OtlpHttp.Address) && IPAddress.IsLoopback(OtlpGrpc.Address);
+
     public static Listeners Parse(IceGateOptions options) =>
         new(EndPoint(options.QueryUrl, nameof(options.QueryUrl)), EndPoint(options.OtlpHttpUrl, nameof(options.OtlpHttpUrl)), EndPoint(options.OtlpGrpcUrl, nameof(options.OtlpGrpcUrl)));
 

@@ -4,6 +4,8 @@ using IceGate.Ingest;
 using IceGate.Ingest.Shift;
 using IceGate.Lakehouse.Storage;
 using IceGate.QueryApi;
+using IceGate.Server.Security;
+using System.Text.Json;
 
 namespace IceGate.Server;
 
@@ -14,12 +16,12 @@ namespace IceGate.Server;
 internal static class MetricsEndpoint
 {
     public static void MapMetrics(this WebApplication app) =>
-        app.MapGet("/metrics", (StoreComposition store, IngestPipeline pipeline, TableWorkers tables, QueryMetrics queries, QueryEngine engine) => Results.Text(Render(store.Metered.Usage, pipeline, tables, queries, engine.Cache), "text/plain; version=0.0.4", Encoding.UTF8))
+        app.MapGet("/metrics", (StoreComposition store, IngestPipeline pipeline, TableWorkers tables, QueryMetrics queries, QueryEngine engine, AuthFailures auth) => Results.Text(Render(store.Metered.Usage, pipeline, tables, queries, engine.Cache, auth), "text/plain; version=0.0.4", Encoding.UTF8))
             .WithName("metrics")
             .WithSummary("Prometheus metrics: object store requests and bytes, WAL throughput and backlog, shift lag and commits, queries and the query cache.")
             .Produces<string>(StatusCodes.Status200OK, "text/plain");
 
-    internal static string Render(ObjectStoreUsage usage, IngestPipeline pipeline, TableWorkers tables, QueryMetrics queries, ObjectCache cache)
+    internal static string Render(ObjectStoreUsage usage, IngestPipeline pipeline, TableWorkers tables, QueryMetrics queries, ObjectCache cache, AuthFailures auth)
     {
         var text = new StringBuilder();
         Counter(text, "icegate_object_store_requests_total", "Object store requests sent, by operation.", usage, u => u.Requests);
@@ -52,6 +54,11 @@ internal static class MetricsEndpoint
         Single(text, "icegate_query_cache_fetches_total", "counter", "Objects fetched from the store into the local file cache.", queries.ObjectsFetched);
         Single(text, "icegate_query_cache_fetched_bytes_total", "counter", "Bytes fetched from the store into the local file cache.", queries.BytesFetched);
         Single(text, "icegate_query_cache_bytes", "gauge", "Bytes in the local file cache.", cache.CachedBytes);
+        Header(text, "icegate_auth_failures_total", "counter", "Requests refused by key authentication, by reason.");
+        foreach (var failure in Enum.GetValues<AuthFailure>())
+        {
+            text.Append(CultureInfo.InvariantCulture, $"icegate_auth_failures_total{{reason=\"{JsonNamingPolicy.SnakeCaseLower.ConvertName(failure.ToString())}\"}} {auth[failure]}\n");
+        }
         return text.ToString();
     }
 

@@ -1,0 +1,109 @@
+using System.Reflection;
+using IceGate.Catalog;
+using IceGate.Ingest;
+using IceGate.Ingest.Receivers;
+using IceGate.QueryApi;
+using IceGate.QueryApi.LogQL;
+using IceGate.Server.Security;
+
+namespace IceGate.Server;
+
+/// <summary>Composes the service from its settings: the store, the catalog, ingest, workers and every endpoint.</summary>
+internal static class Startup
+{
+    public static WebApplication Build(string? configFile, string[] flags)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        if (configFile is not null)
+        {
+            if (!File.Exists(configFile))
+            {
+                throw new FileNotFoundException($"The configuration file '{configFile}' does not exist.");
+            }
+
+            builder.Configuration.AddJsonFile(configFile, optional: false);
+            var unknown = ConfigurationKeys.Unknown(new ConfigurationBuilder().AddJsonFile(configFile).Build(), typeof(IceGateOptions)).ToList();
+            if (unknown.Count > 0)
+            {
+                throw new StartupException([.. unknown.Select(key => $"{configFile} sets '{key}', which is not a setting.")]);
+            }
+        }
+
+        builder.Configuration.AddEnvironmentVariables("ICEGATE_").AddCommandLine(flags);
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        var options = builder.Configuration.Get<IceGateOptions>() ?? new IceGateOptions();
+        if (OptionsValidation.Problems(options) is { Count: > 0 } problems)
+        {
+            throw new StartupException(problems);
+        }
+
+        var keys = options.Auth.KeysFile is { } keysFile ? ApiKeySet.Load(keysFile) : null;
+        var store = StoreComposition.Create(options);
+        var listeners = Listeners.Parse(options);
+        builder.WebHost.ConfigureKestrel(kestrel => listeners.Configure(kestrel, options.Ingest.MaxBodyBytes));
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(store);
+        var catalog = new IcebergCatalog(store.Store);
+        builder.Services.AddSingleton(catalog);
+        builder.Services.AddHostedService<CatalogBootstrap>();
+        builder.Services.AddSingleton<TableWorkers>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<TableWorkers>());
+        builder.Services.AddSingleton(new QueryEngine(catalog, store.Store, options.Catalog.Namespace, options.Query));
+        builder.Services.AddSingleton<QueryMetrics>();
+        builder.Services.AddSingleton<AuthFailures>();
+        builder.Services.AddSingleton(services => new IngestPipeline(store.Store, options.Ingest, services.GetRequiredService<ILoggerFactory>()));
+        builder.Services.AddOpenApi(OpenApiDocument.Name, OpenApiDocument.Configure);
+
+        var app = builder.Build();
+        var version = typeof(IceGateOptions).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "dev";
+        app.MapHealth(version);
+        app.MapMetrics();
+        if (keys is not null)
+        {
+            app.Use(new ApiKeyAuthentication(keys, listeners, app.Services.GetRequiredService<AuthFailures>()).InvokeAsync);
+        }
+        else if (!listeners.AllOnLoopback)
+        {
+            Log.OpenToTheNetwork(app.Logger);
+        }
+
+        app.MapIcebergRestCatalog(catalog, new RestCatalogOptions { FileIOConfig = FileIOConfig(options) });
+        var pipeline = app.Services.GetRequiredService<IngestPipeline>();
+        app.MapOtlpHttp(pipeline, listeners.OtlpHttpHost);
+        app.MapOtlpGrpc(pipeline, listeners.OtlpGrpcHost);
+        var engine = app.Services.GetRequiredService<QueryEngine>();
+        var queryMetrics = app.Services.GetRequiredService<QueryMetrics>();
+        app.MapSqlApi(engine, queryMetrics, options.Query, options.Ingest.DefaultTenant);
+        app.UseWebSockets();
+        app.MapLokiApi(engine, queryMetrics, options.Query, options.Ingest.DefaultTenant, version);
+        app.MapLokiPush(pipeline);
+        app.MapOpenApi(OpenApiDocument.Route);
+        app.Lifetime.ApplicationStarted.Register(() => Log.Started(app.Logger, version, string.Join(", ", app.Urls), store.Description));
+        return app;
+    }
+
+    /// <summary>What engines reading the tables through the REST catalog need to reach the files.</summary>
+    private static Dictionary<string, string> FileIOConfig(IceGateOptions options)
+    {
+        if (!options.Store.Kind.Equals("s3", StringComparison.OrdinalIgnoreCase))
+        {
+            return [];
+        }
+
+        var s3 = options.Store.S3;
+        var config = new Dictionary<string, string> { ["s3.path-style-access"] = s3.ForcePathStyle ? "true" : "false", ["client.region"] = s3.Region };
+        if (s3.Endpoint is { } endpoint)
+        {
+            config["s3.endpoint"] = endpoint;
+        }
+
+        // Never the store's own credentials: only a key pair the operator set aside for this.
+        if (options.Catalog.VendedAccessKey is { } accessKey && options.Catalog.VendedSecretKey is { } secretKey)
+        {
+            config["s3.access-key-id"] = accessKey;
+            config["s3.secret-access-key"] = secretKey;
+        }
+
+        return config;
+    }
+}
