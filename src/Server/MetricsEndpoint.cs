@@ -1,11 +1,11 @@
 using System.Globalization;
 using System.Text;
+using System.Text.Json;
 using IceGate.Ingest;
 using IceGate.Ingest.Shift;
 using IceGate.Lakehouse.Storage;
 using IceGate.QueryApi;
 using IceGate.Server.Security;
-using System.Text.Json;
 
 namespace IceGate.Server;
 
