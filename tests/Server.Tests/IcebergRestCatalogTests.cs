@@ -64,21 +64,7 @@ public sealed class IcebergRestCatalogTests : IDisposable
     }
 
     [Fact]
-    public async Task With_a_token_configured_requests_without_it_are_refused()
-    {
-        await using var icegate = IceGateProcess.Start(_directory, arguments: ["serve", "--Catalog:Token=s3cret"]);
-        await icegate.WaitUntilHealthyAsync(TestContext.Current.CancellationToken);
-        using var refused = await _client.GetAsync(new Uri(icegate.QueryUrl, "/v1/config"), TestContext.Current.CancellationToken);
-        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
-
-        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(icegate.QueryUrl, "/v1/config"));
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "s3cret");
-        using var accepted = await _client.SendAsync(request, TestContext.Current.CancellationToken);
-        Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
-    }
-
-    [Fact]
-    public async Task On_s3_load_table_hands_engines_the_s3_file_io_settings()
+    public async Task On_s3_load_table_hands_engines_the_s3_file_io_settings_but_never_the_store_credentials()
     {
         var environment = IceGateProcess.S3Environment();
         await using var icegate = IceGateProcess.Start(_directory, environment, "serve");
@@ -89,8 +75,51 @@ public sealed class IcebergRestCatalogTests : IDisposable
         var config = logs.RootElement.GetProperty("config");
         Assert.Equal(environment["ICEGATE_STORE__S3__ENDPOINT"], config.GetProperty("s3.endpoint").GetString());
         Assert.Equal("true", config.GetProperty("s3.path-style-access").GetString());
-        Assert.Equal(Environment.GetEnvironmentVariable("S3_ACCESS_KEY"), config.GetProperty("s3.access-key-id").GetString());
         Assert.Equal("us-east-1", config.GetProperty("client.region").GetString());
+        Assert.False(config.TryGetProperty("s3.access-key-id", out _));
+        Assert.False(config.TryGetProperty("s3.secret-access-key", out _));
+    }
+
+    [Fact]
+    public async Task With_credential_vending_configured_load_table_hands_out_the_vended_key_pair_only()
+    {
+        var environment = IceGateProcess.S3Environment();
+        environment["ICEGATE_CATALOG__VENDEDACCESSKEY"] = "reader-key";
+        environment["ICEGATE_CATALOG__VENDEDSECRETKEY"] = "reader-secret";
+        await using var icegate = IceGateProcess.Start(_directory, environment, "serve");
+        await icegate.WaitUntilHealthyAsync(TestContext.Current.CancellationToken);
+        (await WaitForTablesAsync(icegate.QueryUrl)).Dispose();
+        using var logs = await GetJsonAsync(icegate.QueryUrl, "/v1/namespaces/icegate/tables/logs");
+        var config = logs.RootElement.GetProperty("config");
+        Assert.Equal("reader-key", config.GetProperty("s3.access-key-id").GetString());
+        Assert.Equal("reader-secret", config.GetProperty("s3.secret-access-key").GetString());
+    }
+
+    [Fact]
+    public async Task No_response_of_any_endpoint_contains_the_store_secret()
+    {
+        var environment = IceGateProcess.S3Environment();
+        var secret = environment["ICEGATE_STORE__S3__SECRETKEY"];
+        await using var icegate = IceGateProcess.Start(_directory, environment, "serve");
+        await icegate.WaitUntilHealthyAsync(TestContext.Current.CancellationToken);
+        (await WaitForTablesAsync(icegate.QueryUrl)).Dispose();
+        string[] paths =
+        [
+            "/health", "/ready", "/metrics", "/openapi/icegate.json", "/v1/config", "/v1/namespaces", "/v1/namespaces/icegate", "/v1/namespaces/icegate/tables",
+            "/v1/namespaces/icegate/tables/logs", "/v1/namespaces/icegate/tables/spans", "/v1/namespaces/icegate/tables/metrics", "/v1/namespaces/nope/tables/logs",
+            "/loki/api/v1/status/buildinfo", "/loki/api/v1/labels", "/loki/api/v1/query?query=vector(1)",
+            "/api/v1/sql?query=" + Uri.EscapeDataString("SELECT current_setting('s3_secret_access_key')"),
+            "/api/v1/sql?query=" + Uri.EscapeDataString("SELECT * FROM duckdb_secrets()"),
+            "/api/v1/sql?query=" + Uri.EscapeDataString("SELECT * FROM duckdb_settings()"),
+            "/api/v1/sql?query=" + Uri.EscapeDataString("SELECT count(*) FROM logs"),
+        ];
+        foreach (var path in paths)
+        {
+            using var response = await _client.GetAsync(new Uri(icegate.QueryUrl, path), TestContext.Current.CancellationToken);
+            var body = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+            var headers = string.Join("\n", response.Headers.Concat(response.Content.Headers).Select(h => $"{h.Key}: {string.Join(",", h.Value)}"));
+            Assert.False(body.Contains(secret, StringComparison.Ordinal) || headers.Contains(secret, StringComparison.Ordinal), $"{path} answered the store's secret key");
+        }
     }
 
     private async Task<JsonDocument> WaitForTablesAsync(Uri baseUrl)

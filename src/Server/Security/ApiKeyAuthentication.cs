@@ -51,7 +51,7 @@ internal sealed class ApiKeyAuthentication(ApiKeySet keys, Listeners listeners, 
             return;
         }
 
-        if (IsRestCatalog(request.Path))
+        if (context.Connection.LocalPort == listeners.Query.Port && request.Path.StartsWithSegments("/v1", StringComparison.Ordinal))
         {
             await RefuseAsync(context, AuthFailure.Tenant, $"The key '{key.Id}' is for tenant '{key.Tenant}'; the Iceberg REST catalog serves every tenant's files and needs a key for tenant \"*\".").ConfigureAwait(false);
             return;
@@ -77,8 +77,6 @@ internal sealed class ApiKeyAuthentication(ApiKeySet keys, Listeners listeners, 
             ? (KeyScopes.Write, "send telemetry")
             : (KeyScopes.Read, "read");
     }
-
-    private static bool IsRestCatalog(PathString path) => path.StartsWithSegments("/v1", StringComparison.Ordinal);
 
     private static string? Token(StringValues authorization)
     {
