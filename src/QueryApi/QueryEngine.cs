@@ -31,6 +31,7 @@ public sealed class QueryEngine : IDisposable
     // statement's analysis and a connection's views are kept for the next query that needs them.
     private readonly ConcurrentDictionary<string, SqlAnalysis> _analyses = new(StringComparer.Ordinal);
     private readonly ConcurrentBag<QueryConnection> _idle = [];
+    private readonly QueryAdmission _admission = new();
 
     /// <summary>Creates the engine and its DuckDB instance, and empties the cache directory.</summary>
     public QueryEngine(IcebergCatalog catalog, IObjectStore store, string ns, QueryOptions options)
@@ -90,6 +91,8 @@ public sealed class QueryEngine : IDisposable
     internal async Task<PreparedQuery> PrepareAsync(SqlQuery query, SqlAnalysis? known, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
+        var limits = _options.LimitsFor(query.Tenant);
+        var admitted = _admission.Enter(query.Tenant, limits.MaxConcurrentQueries);
         var connection = _idle.TryTake(out var idle) ? idle : new QueryConnection(_database.Connect());
         var counters = new QueryCounters();
         var pinned = new List<ObjectCache.CachedObject>();
@@ -100,17 +103,18 @@ public sealed class QueryEngine : IDisposable
             {
                 // A view another query left must not outlive it unless this query wants it as it is.
                 var view = analysis.Tables.Contains(table.Name)
-                    ? ViewSql(query, table, await PlanTableAsync(query, table.Name, analysis.Pruning[table.Name], counters, pinned, cancellationToken).ConfigureAwait(false))
+                    ? ViewSql(query, table, await PlanTableAsync(query, table.Name, analysis.Pruning[table.Name], limits, counters, pinned, cancellationToken).ConfigureAwait(false))
                     : null;
                 connection.SetView(table.Name, view);
             }
 
-            return new PreparedQuery(connection, counters, pinned, Release);
+            return new PreparedQuery(connection, counters, pinned, admitted, Release);
         }
         catch
         {
             pinned.ForEach(p => p.Dispose());
             connection.Connection.Dispose();
+            admitted.Dispose();
             throw;
         }
     }
@@ -149,7 +153,7 @@ public sealed class QueryEngine : IDisposable
     /// tenant filter, and shared ones (WAL segments, other partitions when pruning is off), which do.
     /// A WAL segment deleted meanwhile (the table moved on) means planning again.
     /// </summary>
-    private async Task<(List<string> Own, List<string> Shared)> PlanTableAsync(SqlQuery query, string table, ScanRequest predicates, QueryCounters counters, List<ObjectCache.CachedObject> pinned, CancellationToken cancellationToken)
+    private async Task<(List<string> Own, List<string> Shared)> PlanTableAsync(SqlQuery query, string table, ScanRequest predicates, QueryLimits limits, QueryCounters counters, List<ObjectCache.CachedObject> pinned, CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -186,6 +190,7 @@ public sealed class QueryEngine : IDisposable
             var own = plan.Files.Select(f => OnlyHolds(loaded.Metadata.Spec(f.SpecId), tenantField, f, query.Tenant)).ToList();
             var keys = plan.Files.Select(f => _store.KeyOf(f.FilePath)).ToList();
             var segments = 0;
+            var plannedBytes = plan.Files.Sum(f => f.FileSizeInBytes);
             if (_options.IncludeWal && query.SnapshotId is null && query.AsOfMs is null)
             {
                 var mark = loaded.Metadata.CurrentSnapshot.Mark(WalKeys.Mark) ?? long.MinValue;
@@ -196,8 +201,15 @@ public sealed class QueryEngine : IDisposable
                         keys.Add(item.Key);
                         own.Add(false);
                         segments++;
+                        plannedBytes += item.Length;
                     }
                 }
+            }
+
+            // Refused before a byte is fetched.
+            if (limits.MaxBytesScanned > 0 && counters.BytesScanned + plannedBytes > limits.MaxBytesScanned)
+            {
+                throw new QueryException(400, $"The query would scan {counters.BytesScanned + plannedBytes:N0} bytes of {table}, over the {limits.MaxBytesScanned:N0} that Query:Limits:MaxBytesScanned allows; narrow its time range or filters.");
             }
 
             var fetched = await FetchAsync(keys, counters, cancellationToken).ConfigureAwait(false);
@@ -374,12 +386,14 @@ public sealed class PreparedQuery : IDisposable
     private readonly QueryConnection _connection;
     private readonly List<ObjectCache.CachedObject> _pinned;
     private readonly Action<QueryConnection> _release;
+    private readonly IDisposable _admitted;
 
-    internal PreparedQuery(QueryConnection connection, QueryCounters counters, List<ObjectCache.CachedObject> pinned, Action<QueryConnection> release)
+    internal PreparedQuery(QueryConnection connection, QueryCounters counters, List<ObjectCache.CachedObject> pinned, IDisposable admitted, Action<QueryConnection> release)
     {
         _connection = connection;
         Counters = counters;
         _pinned = pinned;
+        _admitted = admitted;
         _release = release;
     }
 
@@ -394,5 +408,6 @@ public sealed class PreparedQuery : IDisposable
     {
         _pinned.ForEach(p => p.Dispose());
         _release(_connection);
+        _admitted.Dispose();
     }
 }

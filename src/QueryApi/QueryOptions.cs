@@ -32,4 +32,13 @@ public sealed class QueryOptions
 
     /// <summary>Whether queries include WAL segments the table does not hold yet (data acknowledged seconds ago).</summary>
     public bool IncludeWal { get; set; } = true;
+
+    /// <summary>What each tenant's queries may take, unless <see cref="TenantLimits"/> says otherwise.</summary>
+    public QueryLimits Limits { get; set; } = new();
+
+    /// <summary>Per-tenant overrides of <see cref="Limits"/> (<c>Query:TenantLimits:acme:MaxSeries=500</c>).</summary>
+    public Dictionary<string, QueryLimitOverrides> TenantLimits { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>The limits that hold for <paramref name="tenant"/>.</summary>
+    public QueryLimits LimitsFor(string tenant) => Limits.With(TenantLimits.GetValueOrDefault(tenant));
 }

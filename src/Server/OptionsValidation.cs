@@ -78,6 +78,20 @@ internal static class OptionsValidation
         check.AtLeast(query.DefaultLimit, 1, "Query:DefaultLimit");
         check.Require(query.DefaultLimit <= query.MaxLimit, $"Query:DefaultLimit ({query.DefaultLimit}) must not exceed Query:MaxLimit ({query.MaxLimit}).");
         check.Positive(query.Timeout, "Query:Timeout");
+        Limits(check, query.Limits, "Query:Limits");
+        foreach (var (tenant, overrides) in query.TenantLimits)
+        {
+            Limits(check, query.Limits.With(overrides), $"Query:TenantLimits:{tenant}");
+        }
+    }
+
+    private static void Limits(Checks check, QueryLimits limits, string section)
+    {
+        check.AtLeast(limits.MaxConcurrentQueries, 1, $"{section}:MaxConcurrentQueries");
+        check.AtLeast(limits.MaxEntries, 1, $"{section}:MaxEntries");
+        check.AtLeast(limits.MaxSeries, 1, $"{section}:MaxSeries");
+        check.AtLeast(limits.MaxPoints, 1, $"{section}:MaxPoints");
+        check.AtLeast(limits.MaxBytesScanned, 0, $"{section}:MaxBytesScanned");
     }
 
     private static void Store(Checks check, StoreOptions store)

@@ -18,8 +18,6 @@ namespace IceGate.QueryApi.LogQL;
 public sealed class LogQLEvaluator
 {
     private const int MaxPointsPerSeries = 11_000;
-    // Time buckets held at once over all series of a range aggregation (each 32 bytes): the memory a query may take.
-    private const long MaxBuckets = 10_000_000;
     private const long FirstSliceMicros = 3_600_000_000;
 
     private static readonly HashSet<string> s_countingOps = ["count_over_time", "rate", "bytes_over_time", "bytes_rate", "absent_over_time"];
@@ -28,13 +26,17 @@ public sealed class LogQLEvaluator
     private readonly string _tenant;
     private readonly CancellationToken _cancellationToken;
 
-    /// <summary>An evaluator for one request.</summary>
-    public LogQLEvaluator(QueryEngine engine, string tenant, CancellationToken cancellationToken)
+    /// <summary>An evaluator for one request of <paramref name="tenant"/>, within its <paramref name="limits"/>.</summary>
+    public LogQLEvaluator(QueryEngine engine, string tenant, QueryLimits limits, CancellationToken cancellationToken)
     {
         _engine = engine;
         _tenant = tenant;
+        Limits = limits;
         _cancellationToken = cancellationToken;
     }
+
+    /// <summary>What the tenant's queries may take.</summary>
+    public QueryLimits Limits { get; }
 
     /// <summary>What the SQL queries read.</summary>
     public QueryCounters Counters { get; } = new();
@@ -180,9 +182,9 @@ public sealed class LogQLEvaluator
         var width = Gcd(step, aggregation.RangeMicros);
         var origin = range.StartMicros - aggregation.OffsetMicros - aggregation.RangeMicros;
         var buckets = (((range.Steps - 1) * step) + aggregation.RangeMicros) / width;
-        if (buckets > MaxBuckets)
+        if (buckets > Limits.MaxPoints)
         {
-            throw new QueryException(400, $"the step and range need {buckets:N0} time buckets per series; make the step a multiple of the range or the other way round");
+            throw new QueryException(400, $"the step and range need {buckets:N0} time buckets per series, over the {Limits.MaxPoints:N0} points Query:Limits:MaxPoints allows; make the step a multiple of the range or the other way round");
         }
 
         // Rows in (origin, origin + buckets × width]: as a half-open range in µs, [origin + 1, … + 1).
@@ -197,9 +199,14 @@ public sealed class LogQLEvaluator
                 return found;
             }
 
-            if ((series.Count + 1) * buckets > MaxBuckets)
+            if (series.Count + 1 > Limits.MaxSeries)
             {
-                throw new QueryException(400, $"the query has more than {series.Count:N0} series at {buckets:N0} time buckets each; aggregate with sum by (…), narrow the selector, or use a longer step or a shorter range");
+                throw new QueryException(400, $"maximum number of series ({Limits.MaxSeries:N0}) reached for a single query, the most Query:Limits:MaxSeries allows; aggregate with sum by (…) or narrow the selector");
+            }
+
+            if ((series.Count + 1) * buckets > Limits.MaxPoints)
+            {
+                throw new QueryException(400, $"the query has more than {series.Count:N0} series at {buckets:N0} time buckets each, over the {Limits.MaxPoints:N0} points Query:Limits:MaxPoints allows; aggregate with sum by (…), narrow the selector, or use a longer step or a shorter range");
             }
 
             return series[labels] = new Buckets((int)buckets, aggregation.Op == "quantile_over_time");

@@ -18,7 +18,6 @@ namespace IceGate.QueryApi.LogQL;
 public static class LokiEndpoints
 {
     private const string Prefix = "/loki/api/v1";
-    private const int MaxEntries = 5000;
     private static readonly TimeSpan s_labelsWindow = TimeSpan.FromHours(6);
     private static readonly TimeSpan s_queryWindow = TimeSpan.FromHours(1);
 
@@ -51,7 +50,7 @@ public static class LokiEndpoints
     {
         var expr = LogQLParser.Parse(parameters["query"] ?? throw new QueryException(400, "query is required"));
         var (start, end) = parameters.Range(s_queryWindow, call.NowMicros);
-        var (limit, forward) = (parameters.Limit(100, MaxEntries), parameters.Forward);
+        var (limit, forward) = (parameters.Limit(100, evaluator.Limits.MaxEntries), parameters.Forward);
         if (expr is LogQuery logs)
         {
             var result = await evaluator.LogsAsync(logs, start, end, limit, forward).ConfigureAwait(false);
@@ -68,7 +67,7 @@ public static class LokiEndpoints
     {
         var expr = LogQLParser.Parse(parameters["query"] ?? throw new QueryException(400, "query is required"));
         var time = parameters.Time("time") ?? call.NowMicros;
-        var (limit, forward) = (parameters.Limit(100, MaxEntries), parameters.Forward);
+        var (limit, forward) = (parameters.Limit(100, evaluator.Limits.MaxEntries), parameters.Forward);
         if (expr is LogQuery logs)
         {
             var result = await evaluator.LogsAsync(logs, time - (long)(s_queryWindow.TotalMilliseconds * 1000), time, limit, forward).ConfigureAwait(false);
@@ -158,7 +157,7 @@ public static class LokiEndpoints
         var targets = parameters["targetLabels"] is { Length: > 0 } listed
             ? listed.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             : matchers.Select(m => m.Name).Distinct().ToArray();
-        var limit = parameters.Limit(100, MaxEntries);
+        var limit = parameters.Limit(100, evaluator.Limits.MaxSeries);
         var query = new LogQuery(matchers, []);
         if (ranged)
         {
@@ -207,7 +206,7 @@ public static class LokiEndpoints
             tenant = context.Tenant(http.Request);
             var parameters = await LokiParameters.ReadAsync(http.Request).ConfigureAwait(false);
             query = LogQLParser.Parse(parameters["query"] ?? throw new QueryException(400, "query is required")) as LogQuery ?? throw new QueryException(400, "tail needs a log query, not a metric query");
-            limit = parameters.Limit(100, MaxEntries);
+            limit = parameters.Limit(100, context.Limits(tenant).MaxEntries);
             since = parameters.Time("start") ?? (LokiCall.Now() - (long)(s_queryWindow.TotalMilliseconds * 1000));
         }
         catch (QueryException e)
@@ -242,7 +241,7 @@ public static class LokiEndpoints
             while (!closing.IsCancellationRequested)
             {
                 var now = LokiCall.Now();
-                var evaluator = new LogQLEvaluator(context.Engine, tenant, closing.Token);
+                var evaluator = new LogQLEvaluator(context.Engine, tenant, context.Limits(tenant), closing.Token);
                 // The first batch is the newest lines; later ones everything new, oldest first.
                 var result = await evaluator.LogsAsync(query, since, now + 1, limit, forward: !first).ConfigureAwait(false);
                 if (result.EntryCount > 0)
@@ -286,6 +285,8 @@ public static class LokiEndpoints
     {
         public QueryEngine Engine => engine;
 
+        public QueryLimits Limits(string tenant) => options.LimitsFor(tenant);
+
         public string Tenant(HttpRequest request) =>
             Tenants.Resolve(request.Headers[Tenants.Header].FirstOrDefault(), defaultTenant, out var problem) ?? throw new QueryException(400, problem!);
 
@@ -301,7 +302,7 @@ public static class LokiEndpoints
             {
                 var tenant = Tenant(http.Request);
                 var parameters = await LokiParameters.ReadAsync(http.Request).ConfigureAwait(false);
-                evaluator = new LogQLEvaluator(engine, tenant, linked.Token);
+                evaluator = new LogQLEvaluator(engine, tenant, options.LimitsFor(tenant), linked.Token);
                 await handler(call, parameters, evaluator).ConfigureAwait(false);
                 outcome = QueryOutcome.Succeeded;
             }

@@ -71,11 +71,12 @@ internal sealed class LokiParameters
     /// <summary>A metric query's step in µs: <c>step</c>, else Loki's default of about 250 points (whole seconds, at least one).</summary>
     public long Step(long startMicros, long endMicros) => Duration("step") ?? Math.Max(1_000_000, (endMicros - startMicros) / 250 / 1_000_000 * 1_000_000);
 
-    /// <summary>The row limit: <c>limit</c> or <paramref name="fallback"/>.</summary>
+    /// <summary>The row limit: <c>limit</c> or <paramref name="fallback"/>; over <paramref name="max"/> it is refused, as Loki refuses it.</summary>
     public int Limit(int fallback, int max) =>
-        this["limit"] is not { Length: > 0 } text ? fallback
-        : int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var limit) && limit > 0 ? Math.Min(limit, max)
-        : throw new QueryException(400, $"invalid limit: '{text}' is not a positive whole number");
+        this["limit"] is not { Length: > 0 } text ? Math.Min(fallback, max)
+        : !int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var limit) || limit <= 0 ? throw new QueryException(400, $"invalid limit: '{text}' is not a positive whole number")
+        : limit <= max ? limit
+        : throw new QueryException(400, $"max entries limit per query exceeded, limit > max_entries_limit ({limit} > {max}): the most Query:Limits:MaxEntries allows");
 
     /// <summary>The time range [start, end) in µs: <c>end</c> defaults to now, <c>start</c> to <c>end - since</c> or <c>end - fallback</c>.</summary>
     public (long Start, long End) Range(TimeSpan fallback, long nowMicros)
