@@ -240,7 +240,7 @@ public static class SqlEndpoints
         if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var number))
         {
             var magnitude = Math.Abs(number);
-            return (long)(magnitude >= 1e17 ? number / 1000 : magnitude >= 1e14 ? number : magnitude >= 1e11 ? number * 1000 : number * 1_000_000);
+            return UnixMicros.Checked(magnitude >= 1e17 ? number / 1000 : magnitude >= 1e14 ? number : magnitude >= 1e11 ? number * 1000 : number * 1_000_000, name);
         }
 
         return TryParseDate(text, out var micros)

@@ -123,9 +123,11 @@ public static class OtlpGrpcEndpoints
             return (body[FrameHeader..], null);
         }
 
+        // grpc-go answers these two with INTERNAL; they are the client's mistakes, and INVALID_ARGUMENT
+        // says so (neither is retried by OTLP exporters).
         if (flag != 1 || encoding is null or "identity")
         {
-            throw new GrpcProtocolException(new IngestError(200, IngestError.GrpcInternal, "The message is flagged compressed but no grpc-encoding was given.", null));
+            throw new GrpcProtocolException(new IngestError(200, IngestError.GrpcInvalidArgument, "The message is flagged compressed but no grpc-encoding was given.", null));
         }
 
         if (encoding != "gzip")
@@ -141,7 +143,7 @@ public static class OtlpGrpcEndpoints
         }
         catch (InvalidDataException e)
         {
-            throw new GrpcProtocolException(new IngestError(200, IngestError.GrpcInternal, $"The gzip message is corrupt: {e.Message}", null));
+            throw new GrpcProtocolException(new IngestError(200, IngestError.GrpcInvalidArgument, $"The gzip message is corrupt: {e.Message}", null));
         }
     }
 

@@ -80,9 +80,12 @@ internal static class LogLabels
         return filter.Negated ? $"NOT {any}" : any;
     }
 
-    /// <summary>A timestamp literal the SQL analyzer can prune files by.</summary>
+    /// <summary>
+    /// A timestamp literal the SQL analyzer can prune files by. Window arithmetic (a range and an
+    /// offset before the first step) may reach past year 1, where no row can be: clamped.
+    /// </summary>
     public static string Timestamp(long micros) =>
-        $"TIMESTAMP '{DateTime.UnixEpoch.AddTicks(micros * 10).ToString("yyyy-MM-dd HH:mm:ss.ffffff", CultureInfo.InvariantCulture)}'";
+        $"TIMESTAMP '{DateTime.UnixEpoch.AddTicks(Math.Clamp(micros, UnixMicros.MinValue, UnixMicros.MaxValue) * 10).ToString("yyyy-MM-dd HH:mm:ss.ffffff", CultureInfo.InvariantCulture)}'";
 
     /// <summary>The stream labels of a row read with <see cref="StreamColumns"/>.</summary>
     public static Dictionary<string, string> FromRow(object? serviceName, object? level, object? resourceAttributes)

@@ -18,8 +18,16 @@ internal sealed class LokiParameters
     /// <summary>Reads a request's parameters (a POST's form fields too).</summary>
     public static async Task<LokiParameters> ReadAsync(HttpRequest request)
     {
-        var form = request.HasFormContentType ? await request.ReadFormAsync(request.HttpContext.RequestAborted).ConfigureAwait(false) : null;
-        return new LokiParameters(request.Query, form);
+        try
+        {
+            var form = request.HasFormContentType ? await request.ReadFormAsync(request.HttpContext.RequestAborted).ConfigureAwait(false) : null;
+            return new LokiParameters(request.Query, form);
+        }
+        catch (InvalidDataException e)
+        {
+            // A form body the reader refuses (bad encoding, control characters, too many or too long fields).
+            throw new QueryException(400, $"invalid form body: {e.Message}");
+        }
     }
 
     /// <summary>A parameter's first value.</summary>
@@ -40,12 +48,12 @@ internal sealed class LokiParameters
 
         if (long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var nanos))
         {
-            return nanos / 1000;
+            return UnixMicros.Checked(nanos / 1000, name);
         }
 
         if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds))
         {
-            return (long)Math.Round(seconds * 1e6);
+            return UnixMicros.Checked(Math.Round(seconds * 1e6), name);
         }
 
         return SqlEndpoints.TryParseDate(text, out var micros)
@@ -65,7 +73,7 @@ internal sealed class LokiParameters
         var micros = double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds)
             ? seconds * 1e6
             : Units.TryDuration(text, out seconds) ? seconds * 1e6 : throw new QueryException(400, $"invalid {name}: '{text}' is not a duration such as 15s or 15000ms");
-        return micros > 0 ? (long)Math.Round(micros) : throw new QueryException(400, $"invalid {name}: zero or negative durations are not accepted. Try a positive integer");
+        return micros > 0 ? UnixMicros.Checked(Math.Round(micros), name) : throw new QueryException(400, $"invalid {name}: zero or negative durations are not accepted. Try a positive integer");
     }
 
     /// <summary>A metric query's step in µs: <c>step</c>, else Loki's default of about 250 points (whole seconds, at least one).</summary>
@@ -82,7 +90,7 @@ internal sealed class LokiParameters
     public (long Start, long End) Range(TimeSpan fallback, long nowMicros)
     {
         var end = Time("end") ?? nowMicros;
-        var start = Time("start") ?? end - (Duration("since") ?? (long)(fallback.TotalMilliseconds * 1000));
+        var start = Time("start") ?? UnixMicros.Checked((double)end - (Duration("since") ?? (long)(fallback.TotalMilliseconds * 1000)), "since");
         return start <= end ? (start, end) : throw new QueryException(400, "invalid start and end: the end timestamp must not be before the start time");
     }
 
