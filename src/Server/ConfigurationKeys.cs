@@ -9,9 +9,14 @@ namespace IceGate.Server;
 /// </summary>
 internal static class ConfigurationKeys
 {
-    /// <summary>The keys of <paramref name="configuration"/> that name no property of <paramref name="optionsType"/>.</summary>
+    // Sections the host reads itself (Logging:LogLevel:IceGate.Wal=Debug).
+    private static readonly string[] s_hostSections = ["Logging"];
+
+    /// <summary>The keys of <paramref name="configuration"/> that name no property of <paramref name="optionsType"/> nor a host section.</summary>
     public static IEnumerable<string> Unknown(IConfiguration configuration, Type optionsType) =>
-        configuration.AsEnumerable(makePathsRelative: true).Where(pair => pair.Value is not null && !Binds(optionsType, pair.Key.Split(':'))).Select(pair => pair.Key);
+        configuration.AsEnumerable(makePathsRelative: true)
+            .Where(pair => pair.Value is not null && !s_hostSections.Contains(pair.Key.Split(':')[0], StringComparer.OrdinalIgnoreCase) && !Binds(optionsType, pair.Key.Split(':')))
+            .Select(pair => pair.Key);
 
     private static bool Binds(Type type, ReadOnlySpan<string> path)
     {

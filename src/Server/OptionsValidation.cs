@@ -10,27 +10,22 @@ namespace IceGate.Server;
 /// </summary>
 internal static class OptionsValidation
 {
-    /// <summary>
-    /// How far apart the clocks of two ingesters may be. A segment whose offset was read just before
-    /// a plan may be published up to <c>Ingest:Wal:PublishDeadline</c> later, as measured by another
-    /// process's clock; the settle time must cover both.
-    /// </summary>
-    public static readonly TimeSpan ClockSkewAllowance = TimeSpan.FromSeconds(5);
-
     public static List<string> Problems(IceGateOptions options)
     {
         var check = new Checks();
         var wal = options.Ingest.Wal;
         var shift = options.Shift;
-        check.Require(shift.SettleTime > wal.PublishDeadline + ClockSkewAllowance,
-            $"Shift:SettleTime ({shift.SettleTime}) must exceed Ingest:Wal:PublishDeadline ({wal.PublishDeadline}) plus {ClockSkewAllowance.TotalSeconds:0} s of clock skew: a segment published late would never be shifted.");
+        // A segment whose offset was read just before a plan may be published up to the deadline later, by another process's clock.
+        check.Require(shift.SettleTime > wal.PublishDeadline + shift.MaxClockSkew,
+            $"Shift:SettleTime ({shift.SettleTime}) must exceed Ingest:Wal:PublishDeadline ({wal.PublishDeadline}) plus Shift:MaxClockSkew ({shift.MaxClockSkew}): a segment published late would never be shifted.");
+        check.AtLeast(shift.MaxClockSkew.Ticks, 0, "Shift:MaxClockSkew");
         check.AtLeast(options.Ingest.MaxBodyBytes, 1, "Ingest:MaxBodyBytes");
         check.AtLeast(options.Ingest.RecordsPerSecondPerTenant, 0, "Ingest:RecordsPerSecondPerTenant");
         check.AtLeast(options.Ingest.BytesPerSecondPerTenant, 0, "Ingest:BytesPerSecondPerTenant");
         check.Positive(wal.GroupWindow, "Ingest:Wal:GroupWindow");
         check.Positive(wal.PublishDeadline, "Ingest:Wal:PublishDeadline");
         check.AtLeast(wal.MaxGroupBytes, 1, "Ingest:Wal:MaxGroupBytes");
-        check.Require(wal.MaxPendingBytes >= wal.MaxGroupBytes, $"Ingest:Wal:MaxPendingBytes ({wal.MaxPendingBytes}) must be at least Ingest:Wal:MaxGroupBytes ({wal.MaxGroupBytes}).");
+        check.AtLeast(wal.MaxPendingBytes, 1, "Ingest:Wal:MaxPendingBytes");
         check.AtLeast(wal.Builders, 1, "Ingest:Wal:Builders");
 
         check.Positive(shift.PollInterval, "Shift:PollInterval");

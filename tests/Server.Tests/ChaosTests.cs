@@ -38,7 +38,7 @@ public sealed class ChaosTests : IDisposable
     {
         string[] arguments =
         [
-            "serve", "--Shift:SettleTime=00:00:03", "--Shift:PollInterval=00:00:00.200", "--Shift:LeaseDuration=00:00:10",
+            "serve", "--Shift:SettleTime=00:00:03", "--Shift:MaxClockSkew=00:00:00.500", "--Shift:PollInterval=00:00:00.200", "--Shift:LeaseDuration=00:00:10",
             "--Shift:WalGrace=00:00:05", "--Ingest:Wal:PublishDeadline=00:00:02", .. extraArguments,
         ];
         var token = TestContext.Current.CancellationToken;

@@ -137,6 +137,8 @@ public sealed class IceGateProcess : IAsyncDisposable
         {
             if (_process.HasExited)
             {
+                // Until the redirected streams reach their end, the last lines may not be in Output yet.
+                _process.WaitForExit();
                 // A free port picked here can be taken by another process before icegate binds it: pick again.
                 if (PicksPorts && Output.Contains("address already in use", StringComparison.Ordinal) && ++portRetries <= 3)
                 {

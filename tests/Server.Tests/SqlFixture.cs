@@ -33,7 +33,7 @@ public sealed class SqlFixture : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         var token = TestContext.Current.CancellationToken;
-        Process = IceGateProcess.Start(_directory, null, "serve", "--Shift:SettleTime=00:00:02", "--Shift:PollInterval=00:00:00.200",
+        Process = IceGateProcess.Start(_directory, null, "serve", "--Shift:SettleTime=00:00:02", "--Shift:MaxClockSkew=00:00:00.500", "--Shift:PollInterval=00:00:00.200",
             "--Ingest:Wal:PublishDeadline=00:00:01", "--Query:Timeout=00:00:05", $"--Query:CacheDirectory={Path.Combine(_directory, "cache")}");
         await Process.WaitUntilHealthyAsync(token);
         await SendAsync(TenantA, Enumerable.Range(0, RowsOfA).Select(i => Record(i, $"a-{i} {(i % 7 == 0 ? "error timeout" : "ok")}")), token);

@@ -21,7 +21,9 @@ public sealed class StartupTests : IDisposable
         { "Ingest:Wal:GroupWindow", ["--Ingest:Wal:GroupWindow=00:00:00"] },
         { "Ingest:Wal:PublishDeadline", ["--Ingest:Wal:PublishDeadline=-00:00:01"] },
         { "Ingest:Wal:MaxGroupBytes", ["--Ingest:Wal:MaxGroupBytes=0"] },
-        { "Ingest:Wal:MaxPendingBytes", ["--Ingest:Wal:MaxPendingBytes=1000"] },
+        { "Ingest:Wal:MaxPendingBytes", ["--Ingest:Wal:MaxPendingBytes=0"] },
+        { "Shift:MaxClockSkew", ["--Shift:MaxClockSkew=00:00:12"] },
+        { "Shift:MaxClockSkew", ["--Shift:MaxClockSkew=-00:00:01"] },
         { "Ingest:Wal:Builders", ["--Ingest:Wal:Builders=0"] },
         { "Shift:PollInterval", ["--Shift:PollInterval=00:00:00"] },
         { "Shift:LeaseDuration", ["--Shift:LeaseDuration=00:00:00"] },
@@ -118,6 +120,13 @@ public sealed class StartupTests : IDisposable
         Assert.Equal(0, code);
         Assert.Contains("Usage:", output, StringComparison.Ordinal);
         Assert.DoesNotContain("Now listening", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Logging_flags_are_the_hosts_and_accepted()
+    {
+        await using var icegate = IceGateProcess.Start(_directory, arguments: ["serve", "--Logging:LogLevel:Default=Warning"]);
+        await icegate.WaitUntilHealthyAsync(TestContext.Current.CancellationToken);
     }
 
     [Fact]

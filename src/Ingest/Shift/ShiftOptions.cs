@@ -14,6 +14,12 @@ public sealed class ShiftOptions
     /// </summary>
     public TimeSpan SettleTime { get; set; } = TimeSpan.FromSeconds(25);
 
+    /// <summary>
+    /// How far apart the clocks of the processes writing the WAL may be. <see cref="SettleTime"/>
+    /// must exceed <see cref="Wal.WalOptions.PublishDeadline"/> plus this, which is checked at start.
+    /// </summary>
+    public TimeSpan MaxClockSkew { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>How long an idle worker waits before looking for work again.</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(5);
 

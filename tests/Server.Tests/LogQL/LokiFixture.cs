@@ -63,7 +63,7 @@ public sealed class LokiFixture : IAsyncLifetime
     {
         var token = TestContext.Current.CancellationToken;
         Records = [.. Enumerable.Range(0, Count).Select(Generate)];
-        Process = IceGateProcess.Start(_directory, null, "serve", "--Shift:SettleTime=00:00:02", "--Shift:PollInterval=00:00:00.200",
+        Process = IceGateProcess.Start(_directory, null, "serve", "--Shift:SettleTime=00:00:02", "--Shift:MaxClockSkew=00:00:00.500", "--Shift:PollInterval=00:00:00.200",
             "--Ingest:Wal:PublishDeadline=00:00:01", $"--Query:CacheDirectory={Path.Combine(_directory, "cache")}");
         await Process.WaitUntilHealthyAsync(token);
         foreach (var group in Records.Where(r => r.Kind != LineKind.Access && !r.Stream.ContainsKey("job")).GroupBy(r => Key(r.Stream)))
