@@ -164,10 +164,10 @@ public sealed class AuthTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Grpc_without_a_key_is_unauthenticated_and_with_a_read_key_permission_denied()
+    public async Task Grpc_without_a_key_is_unauthenticated_and_with_a_read_key_or_for_another_tenant_permission_denied()
     {
         using var http2 = new HttpClient();
-        foreach (var (token, status) in new[] { (null, "16"), ("igk_wrong", "16"), (_tokens["reader"], "7"), (_tokens["writer"], "0") })
+        foreach (var (token, tenant, status) in new[] { (null, null, "16"), ("igk_wrong", null, "16"), (_tokens["reader"], null, "7"), (_tokens["writer"], "globex", "7"), (_tokens["writer"], "acme", "0"), (_tokens["writer"], null, "0") })
         {
             using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(_icegate.OtlpGrpcUrl, "/opentelemetry.proto.collector.logs.v1.LogsService/Export"))
             {
@@ -178,6 +178,11 @@ public sealed class AuthTests : IAsyncLifetime
             if (token is not null)
             {
                 request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            }
+
+            if (tenant is not null)
+            {
+                request.Headers.Add("X-Scope-OrgID", tenant);
             }
 
             using var response = await http2.SendAsync(request, TestContext.Current.CancellationToken);
