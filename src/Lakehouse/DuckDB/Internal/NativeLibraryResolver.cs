@@ -36,6 +36,6 @@ internal static class NativeLibraryResolver
 
         throw new DllNotFoundException(
             $"libduckdb.so was not found beside {assembly.GetName().Name} nor on the library path. " +
-            $"'dotnet build' downloads it (it needs npm); or set {EnvironmentVariable} to a libduckdb.so v1.5.6.");
+            $"'dotnet build' copies it from the DuckDB.NET.Bindings.Full package; or set {EnvironmentVariable} to a libduckdb.so v1.5.6.");
     }
 }
