@@ -1,5 +1,3 @@
-using IceGate.Lakehouse.Storage;
-
 namespace IceGate.Server;
 
 internal static class HealthEndpoint
@@ -9,19 +7,10 @@ internal static class HealthEndpoint
     /// 503 when it does not, since without the store IceGate can neither acknowledge nor answer.
     /// </summary>
     public static void MapHealth(this WebApplication app, string version) =>
-        app.MapGet("/health", async (StoreComposition store, ILoggerFactory loggers, CancellationToken cancellationToken) =>
-        {
-            try
-            {
-                await store.Store.HeadAsync("health/probe", cancellationToken).ConfigureAwait(false);
-                return Results.Json(new HealthReport("ok", version, store.Description), HealthJson.Default.HealthReport);
-            }
-            catch (ObjectStoreException e)
-            {
-                Log.StoreUnreachable(loggers.CreateLogger("IceGate.Health"), e);
-                return Results.Json(new HealthReport("store unreachable", version, store.Description), HealthJson.Default.HealthReport, statusCode: StatusCodes.Status503ServiceUnavailable);
-            }
-        })
+        app.MapGet("/health", async (StoreHealthCheck store, CancellationToken cancellationToken) =>
+            await store.ProbeAsync(cancellationToken).ConfigureAwait(false) is null
+                ? Results.Json(new HealthReport("ok", version, store.Description), HealthJson.Default.HealthReport)
+                : Results.Json(new HealthReport("store unreachable", version, store.Description), HealthJson.Default.HealthReport, statusCode: StatusCodes.Status503ServiceUnavailable))
         .WithName("health")
         .WithSummary("Whether IceGate can reach its object store.")
         .Produces<HealthReport>(StatusCodes.Status200OK)

@@ -5,6 +5,7 @@ using IceGate.Ingest.Receivers;
 using IceGate.QueryApi;
 using IceGate.QueryApi.LogQL;
 using IceGate.Server.Security;
+using Microsoft.AspNetCore.Http.Features;
 
 namespace IceGate.Server;
 
@@ -51,6 +52,11 @@ internal static class Startup
         builder.Services.AddSingleton(new QueryEngine(catalog, store.Store, options.Catalog.Namespace, options.Query));
         builder.Services.AddSingleton<QueryMetrics>();
         builder.Services.AddSingleton<AuthFailures>();
+        builder.Services.AddSingleton<StoreHealthCheck>();
+        builder.Services.AddOtlpGrpc(options.Ingest);
+
+        // grpc.health.v1 on the OTLP/gRPC port: the store's health, asked at each Check, not cached.
+        builder.Services.AddGrpcHealthChecks(health => health.UseHealthChecksCache = false).AddCheck<StoreHealthCheck>("store");
         builder.Services.AddSingleton(services => new IngestPipeline(store.Store, options.Ingest, services.GetRequiredService<ILoggerFactory>()));
         builder.Services.AddOpenApi(OpenApiDocument.Name, OpenApiDocument.Configure);
 
@@ -58,6 +64,17 @@ internal static class Startup
         var version = typeof(IceGateOptions).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "dev";
         app.MapHealth(version);
         app.MapMetrics();
+        // gRPC bounds each message itself (MaxReceiveMessageSize, answered RESOURCE_EXHAUSTED); Kestrel's
+        // body limit would cut the stream first, which the library can only answer UNKNOWN.
+        app.Use((context, next) =>
+        {
+            if (context.Connection.LocalPort == listeners.OtlpGrpc.Port && context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+            {
+                limit.MaxRequestBodySize = null;
+            }
+
+            return next(context);
+        });
         if (keys is not null)
         {
             app.Use(new ApiKeyAuthentication(keys, listeners, app.Services.GetRequiredService<AuthFailures>()).InvokeAsync);
@@ -70,7 +87,8 @@ internal static class Startup
         app.MapIcebergRestCatalog(catalog, new RestCatalogOptions { FileIOConfig = FileIOConfig(options) });
         var pipeline = app.Services.GetRequiredService<IngestPipeline>();
         app.MapOtlpHttp(pipeline, listeners.OtlpHttpHost);
-        app.MapOtlpGrpc(pipeline, listeners.OtlpGrpcHost);
+        app.MapOtlpGrpc(listeners.OtlpGrpcHost);
+        app.MapGrpcHealthChecksService().RequireHost(listeners.OtlpGrpcHost);
         var engine = app.Services.GetRequiredService<QueryEngine>();
         var queryMetrics = app.Services.GetRequiredService<QueryMetrics>();
         app.MapSqlApi(engine, queryMetrics, options.Query, options.Ingest.DefaultTenant);

@@ -126,10 +126,13 @@ public sealed class BadInputTests : IDisposable
 
         Assert.Equal("0", await GrpcStatusAsync(icegate, logs, Proto.Frame(Proto.Logs("svc", "fine"))));
         Assert.Equal("3", await GrpcStatusAsync(icegate, logs, Proto.Frame(Proto.Logs("svc", "cut")[..^3])));
-        Assert.Equal("12", await GrpcStatusAsync(icegate, logs, [.. Proto.Frame(Proto.Logs("svc", "one")), .. Proto.Frame(Proto.Logs("svc", "two"))]));
+        // Framing violations are answered INTERNAL by Grpc.AspNetCore, as by every gRPC server; corrupt gzip is INVALID_ARGUMENT (GzipMessageCompression).
+        Assert.Equal("13", await GrpcStatusAsync(icegate, logs, [.. Proto.Frame(Proto.Logs("svc", "one")), .. Proto.Frame(Proto.Logs("svc", "two"))]));
+        Assert.Equal("13", await GrpcStatusAsync(icegate, logs, Proto.Frame(Proto.Logs("svc", "short"))[..^2]));
         Assert.Equal("12", await GrpcStatusAsync(icegate, "/no.such.Service/Export", Proto.Frame([])));
-        Assert.Equal("3", await GrpcStatusAsync(icegate, logs, Proto.Frame(Proto.Logs("svc", "x"), compressed: true)));
+        Assert.Equal("13", await GrpcStatusAsync(icegate, logs, Proto.Frame(Proto.Logs("svc", "x"), compressed: true)));
         Assert.Equal("3", await GrpcStatusAsync(icegate, logs, Proto.Frame([1, 2, 3], compressed: true), "gzip"));
+        Assert.Equal("12", await GrpcStatusAsync(icegate, logs, Proto.Frame([1, 2, 3], compressed: true), "snappy"));
         Assert.Equal("0", await GrpcStatusAsync(icegate, logs, Proto.Frame(Gzip(Proto.Logs("svc", "compressed")), compressed: true), "gzip"));
         Assert.Equal("3", await GrpcStatusAsync(icegate, logs, Proto.Frame(Proto.Logs("svc", "x")), tenant: "bad tenant!"));
 

@@ -13,7 +13,6 @@ internal readonly record struct IngestError(int HttpStatus, int GrpcStatus, stri
 {
     public const int GrpcInvalidArgument = 3;
     public const int GrpcResourceExhausted = 8;
-    public const int GrpcUnimplemented = 12;
     public const int GrpcUnavailable = 14;
 
     public static IngestError? From(Exception exception) => exception switch

@@ -14,13 +14,15 @@ namespace IceGate.Server.Security;
 /// </summary>
 internal sealed class ApiKeyAuthentication(ApiKeySet keys, Listeners listeners, AuthFailures failures)
 {
-    // Probes from load balancers and orchestrators, which carry no credentials; they reveal only that the process is up.
+    // Probes from load balancers and orchestrators (and gRPC health checks), which carry no credentials; they reveal only that the process is up.
     private static readonly string[] s_open = ["/health", "/ready"];
 
     public async Task InvokeAsync(HttpContext context, RequestDelegate next)
     {
         var request = context.Request;
-        if (s_open.Contains(request.Path.Value, StringComparer.Ordinal) && context.Connection.LocalPort == listeners.Query.Port)
+        var port = context.Connection.LocalPort;
+        if (s_open.Contains(request.Path.Value, StringComparer.Ordinal) && port == listeners.Query.Port
+            || request.Path.StartsWithSegments("/grpc.health.v1.Health", StringComparison.Ordinal) && port == listeners.OtlpGrpc.Port)
         {
             await next(context).ConfigureAwait(false);
             return;
