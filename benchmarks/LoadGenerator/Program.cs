@@ -37,6 +37,9 @@ var warmUp = TimeSpan.FromSeconds(Environment.GetEnvironmentVariable("ICEGATE_LO
 // and the attribute both carry.
 var recordsPerSpan = Environment.GetEnvironmentVariable("ICEGATE_LOAD_RECORDS_PER_SPAN") is { Length: > 0 } spanText ? int.Parse(spanText, CultureInfo.InvariantCulture) : 1;
 
+// ICEGATE_LOAD_PROTOCOL=grpc sends the same requests over OTLP/gRPC (unary Export over h2c) instead.
+var overGrpc = Environment.GetEnvironmentVariable("ICEGATE_LOAD_PROTOCOL") == "grpc";
+
 // ICEGATE_LOAD_BINARY points at another build (for example the previous commit's) to compare side by side.
 var binary = Environment.GetEnvironmentVariable("ICEGATE_LOAD_BINARY") is { Length: > 0 } other
     ? Path.GetFullPath(other)
@@ -75,11 +78,12 @@ try
     // Distinct payloads, built before the clock starts so the generator's own work stays small.
     var payloads = Enumerable.Range(0, 32).Select(i => Payload(i, recordsPerRequest, recordsPerSpan)).ToArray();
     var buffers = Enumerable.Range(0, clients).Select(_ => new byte[payloads.Max(p => p.Bytes.Length)]).ToArray();
+    var frames = Enumerable.Range(0, clients).Select(_ => new byte[payloads.Max(p => p.Bytes.Length) + 5]).ToArray();
     var latencies = new List<double>[clients];
     long accepted = 0, acceptedBytes = 0, warmUpBytes = 0, warmUpRecords = 0, refused = 0, failed = 0;
     var lagSamples = new List<double>();
     long peakMemory = 0;
-    var endpoint = new Uri($"http://127.0.0.1:{httpPort}/v1/logs");
+    var endpoint = overGrpc ? new Uri($"http://127.0.0.1:{grpcPort}/opentelemetry.proto.collector.logs.v1.LogsService/Export") : new Uri($"http://127.0.0.1:{httpPort}/v1/logs");
     var clock = Stopwatch.StartNew();
     using var done = new CancellationTokenSource(warmUp + TimeSpan.FromSeconds(seconds));
     var sampler = Task.Run(async () =>
@@ -109,8 +113,7 @@ try
         for (var i = client; !done.IsCancellationRequested; i += clients)
         {
             var payload = payloads[i % payloads.Length];
-            var content = new ByteArrayContent(buffers[client], 0, payload.Render(buffers[client], Random.Shared));
-            content.Headers.ContentType = new MediaTypeHeaderValue("application/x-protobuf");
+            var length = payload.Render(buffers[client], Random.Shared);
             if (interval > 0 && clock.Elapsed >= warmUp)
             {
                 due ??= Stopwatch.GetTimestamp() + (interval * client / clients);
@@ -122,22 +125,22 @@ try
 
             var sent = due ?? Stopwatch.GetTimestamp();
             due += interval;
-            using var response = await http.PostAsync(endpoint, content);
+            var outcome = await SendAsync(http, endpoint, overGrpc, frames[client], buffers[client], length);
             var elapsed = Stopwatch.GetElapsedTime(sent).TotalMilliseconds;
             if (clock.Elapsed < warmUp)
             {
-                Interlocked.Add(ref warmUpBytes, response.StatusCode == HttpStatusCode.OK ? payload.Bytes.Length : 0);
-                Interlocked.Add(ref warmUpRecords, response.StatusCode == HttpStatusCode.OK ? recordsPerRequest : 0);
+                Interlocked.Add(ref warmUpBytes, outcome == Outcome.Accepted ? payload.Bytes.Length : 0);
+                Interlocked.Add(ref warmUpRecords, outcome == Outcome.Accepted ? recordsPerRequest : 0);
                 continue;
             }
 
-            if (response.StatusCode == HttpStatusCode.OK)
+            if (outcome == Outcome.Accepted)
             {
                 latencies[client].Add(elapsed);
                 Interlocked.Add(ref accepted, recordsPerRequest);
                 Interlocked.Add(ref acceptedBytes, payload.Bytes.Length);
             }
-            else if (response.StatusCode is HttpStatusCode.ServiceUnavailable or HttpStatusCode.TooManyRequests)
+            else if (outcome == Outcome.Refused)
             {
                 Interlocked.Increment(ref refused);
                 await Task.Delay(100);
@@ -214,6 +217,42 @@ finally
 static double Metric(string exposition, string name) => exposition.Split('\n')
     .Where(line => line.StartsWith(name, StringComparison.Ordinal))
     .Sum(line => double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture));
+
+// One request over OTLP/HTTP protobuf, or the same message framed for a unary OTLP/gRPC call (HTTP/2, trailers).
+static async Task<Outcome> SendAsync(HttpClient http, Uri endpoint, bool overGrpc, byte[] frame, byte[] message, int length)
+{
+    if (!overGrpc)
+    {
+        var content = new ByteArrayContent(message, 0, length) { Headers = { ContentType = new MediaTypeHeaderValue("application/x-protobuf") } };
+        using var response = await http.PostAsync(endpoint, content);
+        return response.StatusCode switch
+        {
+            HttpStatusCode.OK => Outcome.Accepted,
+            HttpStatusCode.ServiceUnavailable or HttpStatusCode.TooManyRequests => Outcome.Refused,
+            _ => Outcome.Failed,
+        };
+    }
+
+    frame[0] = 0;
+    System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(frame.AsSpan(1), (uint)length);
+    message.AsSpan(0, length).CopyTo(frame.AsSpan(5));
+    using var request = new HttpRequestMessage(HttpMethod.Post, endpoint)
+    {
+        Version = HttpVersion.Version20,
+        VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+        Content = new ByteArrayContent(frame, 0, length + 5) { Headers = { ContentType = new MediaTypeHeaderValue("application/grpc") } },
+    };
+    request.Headers.TE.ParseAdd("trailers");
+    using var reply = await http.SendAsync(request);
+    await reply.Content.ReadAsByteArrayAsync();
+    var status = reply.TrailingHeaders.TryGetValues("grpc-status", out var values) || reply.Headers.TryGetValues("grpc-status", out values) ? values.First() : null;
+    return status switch
+    {
+        "0" => Outcome.Accepted,
+        "14" or "8" => Outcome.Refused,
+        _ => Outcome.Failed,
+    };
+}
 
 static double Median(List<double> values) => values.Count == 0 ? 0 : values.Order().ElementAt(values.Count / 2);
 
@@ -387,4 +426,12 @@ internal sealed record LogTemplate(byte[] Bytes, List<(int Offset, int Length, F
 
         return Bytes.Length;
     }
+}
+
+/// <summary>How the server answered one request.</summary>
+internal enum Outcome
+{
+    Accepted,
+    Refused,
+    Failed,
 }
