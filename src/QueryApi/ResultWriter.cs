@@ -38,6 +38,7 @@ internal sealed class ResultWriter
         ResultFormat.Json or ResultFormat.Objects => "application/json",
         ResultFormat.Ndjson => "application/x-ndjson",
         ResultFormat.Csv => "text/csv; charset=utf-8",
+        ResultFormat.Arrow => ArrowResultWriter.ContentType,
         _ => "application/vnd.apache.parquet",
     };
 

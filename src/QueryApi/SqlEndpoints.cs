@@ -24,7 +24,7 @@ public static class SqlEndpoints
         ("start", "Only rows at or after this time: RFC 3339, or Unix time in s, ms, µs or ns (told apart by magnitude)."),
         ("end", "Only rows before this time, in the same forms as start."),
         ("limit", "The most rows returned (default 10000)."),
-        ("format", "json (default), ndjson, csv, parquet, or objects (an array of objects, for Grafana's Infinity and JSON API data sources)."),
+        ("format", "json (default), ndjson, csv, parquet, objects (an array of objects, for Grafana's Infinity and JSON API data sources), or arrow (an Arrow IPC stream)."),
         ("snapshot", "Read this snapshot id of each table (time travel; no WAL data)."),
         ("as_of", "Read the snapshot current at this time (time travel; no WAL data)."),
         ("prune", "false to read every file of the tables (pruning never changes answers; this is for checking that)."),
@@ -38,7 +38,7 @@ public static class SqlEndpoints
         ArgumentNullException.ThrowIfNull(app);
         const string Description = """
             Runs one read-only SELECT (or WITH … SELECT) over the tables logs, spans and metrics, which show only the tenant's rows (X-Scope-OrgID) and, if start/end are given, only rows in [start, end).
-            Parameters (query string for GET; JSON body or query string for POST): q (or query), start, end (RFC 3339, or Unix seconds, milliseconds, microseconds or nanoseconds by magnitude), limit, format (json, ndjson, csv, parquet, objects), snapshot (a snapshot id) or as_of (a time) for time travel, prune=false to read every file.
+            Parameters (query string for GET; JSON body or query string for POST): q (or query), start, end (RFC 3339, or Unix seconds, milliseconds, microseconds or nanoseconds by magnitude), limit, format (json, ndjson, csv, parquet, objects, arrow), snapshot (a snapshot id) or as_of (a time) for time travel, prune=false to read every file.
             Data acknowledged by ingest is included before it reaches the table (WAL segments), unless time travel is asked for.
             JSON results carry a stats object (files considered, pruned and scanned, bytes fetched, cache hits, rows, elapsed ms); other formats carry it in the X-IceGate-Stats header (for streamed formats the planning part, and the whole again as a trailer where the protocol allows).
             """;
@@ -70,7 +70,7 @@ public static class SqlEndpoints
     /// <summary>The OpenAPI description both methods share: responses, the tenant header, and the given query parameters.</summary>
     private static RouteHandlerBuilder Document(this RouteHandlerBuilder route, string name, string summary, string description, (string Name, string Description)[] queryParameters) =>
         route.WithName(name).WithSummary(summary).WithDescription(description)
-            .Produces<SqlResultDocument>(StatusCodes.Status200OK, "application/json", "application/x-ndjson", "text/csv", "application/vnd.apache.parquet")
+            .Produces<SqlResultDocument>(StatusCodes.Status200OK, "application/json", "application/x-ndjson", "text/csv", "application/vnd.apache.parquet", ArrowResultWriter.ContentType)
             .Produces<SqlErrorDocument>(StatusCodes.Status400BadRequest)
             .Produces<SqlErrorDocument>(StatusCodes.Status404NotFound)
             .Produces<SqlErrorDocument>(StatusCodes.Status503ServiceUnavailable)
@@ -134,7 +134,9 @@ public static class SqlEndpoints
                 }
 
                 started = true;
-                await new ResultWriter(context.Response.Body).WriteAsync(reader, hasRow, query.Format, query.Limit, counters, clock, token).ConfigureAwait(false);
+                await (query.Format == ResultFormat.Arrow
+                    ? ArrowResultWriter.WriteAsync(reader, context.Response.Body, query.Limit, counters, token)
+                    : new ResultWriter(context.Response.Body).WriteAsync(reader, hasRow, query.Format, query.Limit, counters, clock, token)).ConfigureAwait(false);
                 if (trailer)
                 {
                     // The header had the plan's stats; the trailer has the rows and the whole time too.
@@ -209,7 +211,8 @@ public static class SqlEndpoints
             "csv" => ResultFormat.Csv,
             "parquet" => ResultFormat.Parquet,
             "objects" => ResultFormat.Objects,
-            var other => throw new QueryException(400, $"Unknown format '{other}'; use json, ndjson, csv, parquet or objects."),
+            "arrow" => ResultFormat.Arrow,
+            var other => throw new QueryException(400, $"Unknown format '{other}'; use json, ndjson, csv, parquet, objects or arrow."),
         };
         var limit = Get("limit") is { } limitText
             ? int.TryParse(limitText, NumberStyles.None, CultureInfo.InvariantCulture, out var l) && l > 0 && l <= options.MaxLimit ? l : throw new QueryException(400, $"limit must be a whole number from 1 to {options.MaxLimit}.")
@@ -274,7 +277,7 @@ public static class SqlEndpoints
 /// <param name="Start">Only rows at or after this time (RFC 3339, or Unix time in s, ms, µs or ns).</param>
 /// <param name="End">Only rows before this time.</param>
 /// <param name="Limit">The most rows returned.</param>
-/// <param name="Format">json, ndjson, csv or parquet.</param>
+/// <param name="Format">json, ndjson, csv, parquet, objects or arrow.</param>
 /// <param name="Snapshot">Read this snapshot id (time travel).</param>
 /// <param name="As_of">Read the snapshot current at this time (time travel).</param>
 public sealed record SqlRequestDocument(string Query, string? Start, string? End, int? Limit, string? Format, long? Snapshot, string? As_of);

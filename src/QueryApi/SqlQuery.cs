@@ -17,6 +17,9 @@ public enum ResultFormat
 
     /// <summary>A JSON array of objects, one per row: the shape Grafana's Infinity and JSON API data sources read best.</summary>
     Objects,
+
+    /// <summary>An Arrow IPC stream: typed columns (maps, lists, structs) for pandas, polars and pyarrow.</summary>
+    Arrow,
 }
 
 /// <summary>One tenant's SQL query, as the API received it.</summary>

@@ -52,6 +52,40 @@ internal sealed class Proto
             .Message(2, scopeLogs));
     }
 
+    /// <summary>A traces request with one server span of <paramref name="service"/> (an attribute and an event with its own attribute).</summary>
+    public static byte[] Traces(string service, string name, ulong endNanos, byte spanIdSeed = 1)
+    {
+        var span = new Proto()
+            .Bytes(1, [.. Enumerable.Range(1, 16).Select(i => (byte)(i + spanIdSeed))])
+            .Bytes(2, [.. Enumerable.Range(1, 8).Select(i => (byte)(i + spanIdSeed))])
+            .String(5, name)
+            .Varint(6, 2)
+            .Fixed64(7, endNanos - 1_000_000)
+            .Fixed64(8, endNanos)
+            .Message(9, KeyValue("http.status_code", new Proto().Varint(3, 200)))
+            .Message(11, new Proto().Fixed64(1, endNanos - 500_000).String(2, "an event").Message(3, KeyValue("attempt", new Proto().Varint(3, 2))));
+        return new Proto().Message(1, new Proto()
+            .Message(1, new Proto().Message(1, KeyValue("service.name", new Proto().String(1, service))))
+            .Message(2, new Proto().Message(1, new Proto().String(1, "tests")).Message(2, span)));
+    }
+
+    /// <summary>A metrics request of <paramref name="service"/>: a gauge, a monotonic sum and an explicit-bucket histogram, one point each.</summary>
+    public static byte[] Metrics(string service, ulong timeNanos)
+    {
+        var attributes = KeyValue("host", new Proto().String(1, "a"));
+        var point = new Proto().Fixed64(3, timeNanos).Fixed64(4, BitConverter.DoubleToUInt64Bits(42.5)).Message(7, attributes);
+        var gauge = new Proto().String(1, "fuzz.gauge").String(3, "ms").Message(5, new Proto().Message(1, point));
+        var sum = new Proto().String(1, "fuzz.requests").Message(7, new Proto().Message(1, point).Varint(2, 2).Varint(3, 1));
+        var bucket = new Proto().Fixed64(3, timeNanos).Fixed64(4, 6).Fixed64(5, BitConverter.DoubleToUInt64Bits(12.5))
+            .Bytes(6, [.. new ulong[] { 1, 2, 3 }.SelectMany(BitConverter.GetBytes)])
+            .Bytes(7, [.. new[] { 1.0, 5.0 }.SelectMany(b => BitConverter.GetBytes(BitConverter.DoubleToUInt64Bits(b)))])
+            .Message(9, attributes);
+        var histogram = new Proto().String(1, "fuzz.latency").String(3, "ms").Message(9, new Proto().Message(1, bucket).Varint(2, 2));
+        return new Proto().Message(1, new Proto()
+            .Message(1, new Proto().Message(1, KeyValue("service.name", new Proto().String(1, service))))
+            .Message(2, new Proto().Message(1, new Proto().String(1, "tests")).Message(2, gauge).Message(2, sum).Message(2, histogram)));
+    }
+
     public static byte[] KeyValue(string key, byte[] anyValue) => new Proto().String(1, key).Message(2, anyValue);
 
     /// <summary>A gRPC message frame: flag, big-endian length, message.</summary>

@@ -23,7 +23,7 @@ namespace IceGate.Lakehouse.DuckDB;
 /// <c>Dictionary&lt;string, object?&gt;</c>, MAP to <c>Dictionary&lt;object, object?&gt;</c>; NULL
 /// to <see cref="DBNull"/> at the top level and <c>null</c> inside nested values.
 /// </remarks>
-public sealed unsafe class DuckDBDataReader : DbDataReader
+public sealed unsafe partial class DuckDBDataReader : DbDataReader
 {
     private readonly DuckDBCommand _command;
     private readonly DuckDBConnection _connection;
@@ -479,6 +479,7 @@ public sealed unsafe class DuckDBDataReader : DbDataReader
             }
 
             _chunkSize = NativeMethods.duckdb_data_chunk_get_size(_chunk);
+            _chunkExported = false;
             if (_chunkSize > 0)
             {
                 break;
@@ -533,6 +534,11 @@ public sealed unsafe class DuckDBDataReader : DbDataReader
     private void CloseResult()
     {
         DestroyChunk();
+        if (_arrowOptions != 0)
+        {
+            NativeMethods.duckdb_destroy_arrow_options(ref _arrowOptions);
+        }
+
         if (_hasResult)
         {
             NativeMethods.duckdb_destroy_result(_result);

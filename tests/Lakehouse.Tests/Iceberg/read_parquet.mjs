@@ -1,46 +1,17 @@
 // Reads a Parquet file with arrow-rs (the Rust Parquet implementation, as the parquet-wasm
-// WebAssembly build) and prints one JSON object per row. Timestamps are printed as integers of
-// their unit and 64-bit integers as strings, so that no value passes through a double.
+// WebAssembly build) and prints one JSON object per row (see arrow_rows.mjs).
 //
 //   node read_parquet.mjs <directory holding node_modules> <file.parquet>
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
+import { jsonRows } from './arrow_rows.mjs';
 
 const [modules, file] = process.argv.slice(2);
 const require = createRequire(import.meta.url);
 const resolve = name => require.resolve(name, { paths: [modules] });
 const parquet = await import(pathToFileURL(resolve('parquet-wasm/esm')));
-const { DataType, makeVector, tableFromIPC } = await import(pathToFileURL(resolve('apache-arrow')));
+const arrow = await import(pathToFileURL(resolve('apache-arrow')));
 await parquet.default({ module_or_path: readFileSync(resolve('parquet-wasm/esm/parquet_wasm_bg.wasm')) });
-const table = tableFromIPC(parquet.readParquet(readFileSync(file)).intoIPCStream());
-
-const vectors = new WeakMap();
-function leaf(data, i) {
-  if (!vectors.has(data)) vectors.set(data, makeVector(data));
-  const value = vectors.get(data).get(i);
-  return typeof value === 'bigint' ? value.toString() : value;
-}
-
-function value(data, i) {
-  if (!data.getValid(i)) return null;
-  const type = data.type;
-  if (DataType.isTimestamp(type)) return data.values[data.offset + i].toString();
-  if (DataType.isStruct(type)) {
-    return Object.fromEntries(type.children.map((field, c) => [field.name, value(data.children[c], i)]));
-  }
-  if (DataType.isList(type) || DataType.isMap(type)) {
-    const items = [];
-    for (let j = data.valueOffsets[data.offset + i]; j < data.valueOffsets[data.offset + i + 1]; j++) items.push(value(data.children[0], j));
-    return DataType.isMap(type) ? Object.fromEntries(items.map(entry => [entry.key, entry.value])) : items;
-  }
-  return leaf(data, i);
-}
-
-const rows = [];
-for (const batch of table.batches) {
-  for (let i = 0; i < batch.numRows; i++) {
-    rows.push(JSON.stringify(Object.fromEntries(batch.schema.fields.map((field, c) => [field.name, value(batch.data.children[c], i)]))));
-  }
-}
-process.stdout.write(rows.join('\n') + '\n');
+const table = arrow.tableFromIPC(parquet.readParquet(readFileSync(file)).intoIPCStream());
+process.stdout.write(jsonRows(table, arrow).join('\n') + '\n');

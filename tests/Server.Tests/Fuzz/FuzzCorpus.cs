@@ -65,31 +65,9 @@ internal static class FuzzCorpus
 
     public static byte[] Logs() => Proto.Logs("fuzz", "fuzz seed line", "{\"status\":500,\"path\":\"/x\"}", "level=error duration=3s");
 
-    public static byte[] Traces()
-    {
-        var span = new Proto()
-            .Bytes(1, [.. Enumerable.Range(1, 16).Select(i => (byte)i)])
-            .Bytes(2, [1, 2, 3, 4, 5, 6, 7, 8])
-            .String(5, "GET /fuzz")
-            .Varint(6, 2)
-            .Fixed64(7, NowNanos - 1_000_000)
-            .Fixed64(8, NowNanos)
-            .Message(9, Proto.KeyValue("http.status_code", new Proto().Varint(3, 200)))
-            .Message(11, new Proto().Fixed64(1, NowNanos).String(2, "an event"));
-        return new Proto().Message(1, new Proto()
-            .Message(1, new Proto().Message(1, Proto.KeyValue("service.name", new Proto().String(1, "fuzz"))))
-            .Message(2, new Proto().Message(1, new Proto().String(1, "tests")).Message(2, span)));
-    }
+    public static byte[] Traces() => Proto.Traces("fuzz", "GET /fuzz", NowNanos);
 
-    public static byte[] Metrics()
-    {
-        var point = new Proto().Fixed64(3, NowNanos).Fixed64(4, BitConverter.DoubleToUInt64Bits(42.5)).Message(7, Proto.KeyValue("host", new Proto().String(1, "a")));
-        var gauge = new Proto().String(1, "fuzz.gauge").String(3, "ms").Message(5, new Proto().Message(1, point));
-        var sum = new Proto().String(1, "fuzz.requests").Message(7, new Proto().Message(1, point).Varint(2, 2).Varint(3, 1));
-        return new Proto().Message(1, new Proto()
-            .Message(1, new Proto().Message(1, Proto.KeyValue("service.name", new Proto().String(1, "fuzz"))))
-            .Message(2, new Proto().Message(1, new Proto().String(1, "tests")).Message(2, gauge).Message(2, sum)));
-    }
+    public static byte[] Metrics() => Proto.Metrics("fuzz", NowNanos);
 
     public static string LogsJson() => $$$$"""
         {"resourceLogs":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"fuzz"}}]},

@@ -29,4 +29,25 @@ internal static unsafe class NativeErrors
         var text = Utf8Text.FromNative(NativeMethods.duckdb_result_error(result));
         throw new DuckDBException(text, NativeMethods.duckdb_result_error_type(result));
     }
+
+    /// <summary>Takes ownership of a <c>duckdb_error_data</c> (null means success): destroys it, throwing what it held if it is an error.</summary>
+    public static void ThrowIfError(nint errorData)
+    {
+        if (errorData == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            if (NativeMethods.duckdb_error_data_has_error(errorData))
+            {
+                throw new DuckDBException(Utf8Text.FromNative(NativeMethods.duckdb_error_data_message(errorData)), NativeMethods.duckdb_error_data_error_type(errorData));
+            }
+        }
+        finally
+        {
+            NativeMethods.duckdb_destroy_error_data(ref errorData);
+        }
+    }
 }

@@ -128,6 +128,13 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(Library)] internal static partial byte* duckdb_error_data_message(nint errorData);
     [LibraryImport(Library)] internal static partial DuckDBErrorType duckdb_error_data_error_type(nint errorData);
     [LibraryImport(Library)] internal static partial void duckdb_destroy_error_data(ref nint errorData);
+    [LibraryImport(Library)][return: MarshalAs(UnmanagedType.U1)] internal static partial bool duckdb_error_data_has_error(nint errorData);
+
+    // Arrow (the C data interface): DuckDB's own conversion of a result's schema and chunks.
+    [LibraryImport(Library)] internal static partial nint duckdb_result_get_arrow_options(DuckDBResult* result);
+    [LibraryImport(Library)] internal static partial void duckdb_destroy_arrow_options(ref nint options);
+    [LibraryImport(Library)] internal static partial nint duckdb_to_arrow_schema(nint options, nint* types, byte** names, ulong columnCount, nint outSchema);
+    [LibraryImport(Library)] internal static partial nint duckdb_data_chunk_to_arrow(nint options, nint chunk, nint outArray);
 
     // Table descriptions.
     [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)] internal static partial DuckDBState duckdb_table_description_create(nint connection, string? schema, string table, out nint description);

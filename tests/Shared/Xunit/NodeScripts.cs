@@ -1,26 +1,25 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
-using IceGate.Tests;
 
-namespace IceGate.Lakehouse.Tests.Iceberg;
+namespace IceGate.Tests;
 
 /// <summary>
-/// A Parquet reader we did not write and that is not DuckDB: arrow-rs, the Rust implementation
-/// behind DataFusion, iceberg-rust and delta-rs, in its WebAssembly build (npm parquet-wasm), run
-/// by Node.js. The packages are installed once into the user cache with npm, as the build obtains
-/// libduckdb. Without Node.js its tests skip (<see cref="IndependentClient"/>).
+/// Readers we did not write, run by Node.js: arrow-rs (npm parquet-wasm, the Rust implementation
+/// behind DataFusion, iceberg-rust and delta-rs) and apache-arrow (the JavaScript implementation).
+/// The packages are installed once into the user cache with npm. Without Node.js the tests that
+/// use them skip, except under CI=true (<see cref="IndependentClient"/>).
 /// </summary>
-internal static class ArrowRsParquetReader
+internal static class NodeScripts
 {
     private const string Packages = "parquet-wasm@0.7.1 apache-arrow@21.2.0";
 
     private static readonly Lazy<string> s_modules = new(Install);
 
-    /// <summary>Every row of the file, as JSON: timestamps as integer strings of their unit, 64-bit integers as strings.</summary>
-    public static List<JsonObject> Read(string path)
+    /// <summary>Runs a script of the test output (it takes the packages' directory first) and parses each line it prints as a JSON object.</summary>
+    public static List<JsonObject> JsonLines(string script, params string[] arguments)
     {
-        var (exitCode, output, errors) = Run("node", Path.Combine(AppContext.BaseDirectory, "Iceberg", "read_parquet.mjs"), s_modules.Value, path);
-        Assert.True(exitCode == 0, $"arrow-rs could not read {path}:\n{errors}");
+        var (exitCode, output, errors) = Run("node", [Path.Combine(AppContext.BaseDirectory, script), s_modules.Value, .. arguments]);
+        Assert.True(exitCode == 0, $"{script} {string.Join(' ', arguments)} failed:\n{errors}");
         return output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line => JsonNode.Parse(line)!.AsObject()).ToList();
     }
 
@@ -67,7 +66,7 @@ internal static class ArrowRsParquetReader
         }
         catch (System.ComponentModel.Win32Exception)
         {
-            IndependentClient.Missing($"'{program}' is not installed (Node.js and npm run the independent Parquet reader).");
+            IndependentClient.Missing($"'{program}' is not installed (Node.js and npm run the independent Arrow and Parquet readers).");
             throw;
         }
 
