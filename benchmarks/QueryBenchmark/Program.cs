@@ -20,9 +20,16 @@ using IceGate.Lakehouse.Storage;
 // hand-written SQL that answers the same question on DuckDB alone:
 //
 //   dotnet run -c Release --project benchmarks/QueryBenchmark -- logql [rows=10000000] [runs=7] [data-directory]
-var logql = args.FirstOrDefault() == "logql";
-args = logql ? args[1..] : args;
-var rows = args.Length > 0 ? long.Parse(args[0], CultureInfo.InvariantCulture) : logql ? 10_000_000 : 50_000_000;
+//
+// With "results" first, it times fetching every row (SELECT * FROM logs) as an Arrow IPC stream and
+// as Parquet, alternating, each from a fresh server (its file cache empty), with the server's peak
+// memory above its idle level during the request (sampled every 10 ms):
+//
+//   dotnet run -c Release --project benchmarks/QueryBenchmark -- results [rows=1000000] [runs=5] [data-directory]
+var mode = args.FirstOrDefault() is "logql" or "results" ? args[0] : "sql";
+args = mode == "sql" ? args : args[1..];
+var logql = mode == "logql";
+var rows = args.Length > 0 ? long.Parse(args[0], CultureInfo.InvariantCulture) : logql ? 10_000_000 : mode == "results" ? 1_000_000 : 50_000_000;
 var runs = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 7;
 var dataDirectory = Path.GetFullPath(args.Length > 2 ? args[2] : Path.Combine(Path.GetTempPath(), $"icegate-query-bench-{rows}"));
 var binary = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../../src/Server/bin/Release/net10.0/icegate.dll"));
@@ -51,6 +58,11 @@ Console.WriteLine($"dataset: {files.Sum(f => f.RecordCount):N0} rows in {files.C
 if (logql)
 {
     return await LogQLBenchmarkAsync();
+}
+
+if (mode == "results")
+{
+    return await ResultFormatsBenchmarkAsync();
 }
 
 var hour = firstDay.AddDays(3).AddHours(10);
@@ -162,6 +174,50 @@ async Task<int> LogQLBenchmarkAsync()
     {
         var (i, d) = (Median(warm[name].IceGate), Median(warm[name].DuckDB));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {name} | {i:F0} | {d:F0} | {i / d:F2}× |"));
+    }
+
+    return 0;
+}
+
+// Every row as Arrow and as Parquet, alternating, each from a fresh server: wall time until the last byte, bytes, and the server's peak working set above its level before the request.
+async Task<int> ResultFormatsBenchmarkAsync()
+{
+    var path = $"/api/v1/sql?limit={rows}&q={Uri.EscapeDataString("SELECT * FROM logs")}";
+    var results = new Dictionary<string, List<(double Ms, long Bytes, long PeakMiB)>> { ["arrow"] = [], ["parquet"] = [] };
+    for (var run = -1; run < runs; run++)
+    {
+        foreach (var format in results.Keys)
+        {
+            await using var server = await IceGateServer.StartAsync(binary, dataDirectory);
+            var before = server.WorkingSet;
+            var peak = before;
+            using var sampling = new CancellationTokenSource();
+            var sampler = Task.Run(async () =>
+            {
+                while (!sampling.IsCancellationRequested)
+                {
+                    peak = Math.Max(peak, server.WorkingSet);
+                    await Task.Delay(10);
+                }
+            });
+            var clock = Stopwatch.StartNew();
+            var bytes = await server.DownloadAsync(Tenant, $"{path}&format={format}");
+            var elapsed = clock.Elapsed.TotalMilliseconds;
+            await sampling.CancelAsync();
+            await sampler;
+            if (run >= 0)
+            {
+                results[format].Add((elapsed, bytes, (peak - before) >> 20));
+            }
+        }
+    }
+
+    Console.WriteLine();
+    Console.WriteLine("| format | rows | median ms | bytes | server peak above idle (median MiB) |");
+    Console.WriteLine("|---|---|---|---|---|");
+    foreach (var (format, measured) in results)
+    {
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {format} | {rows:N0} | {Median([.. measured.Select(m => m.Ms)]):F0} | {measured[0].Bytes:N0} | {Median([.. measured.Select(m => (double)m.PeakMiB)]):F0} |"));
     }
 
     return 0;
@@ -326,6 +382,34 @@ internal sealed class IceGateServer : IAsyncDisposable
 
             await Task.Delay(100);
         }
+    }
+
+    /// <summary>The server process's working set now.</summary>
+    public long WorkingSet
+    {
+        get
+        {
+            _process.Refresh();
+            return _process.WorkingSet64;
+        }
+    }
+
+    /// <summary>GETs a path of the query API, reading the whole body as a client would, and returns its length.</summary>
+    public async Task<long> DownloadAsync(string tenant, string pathAndQuery)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri($"http://127.0.0.1:{_port}{pathAndQuery}"));
+        request.Headers.Add("X-Scope-OrgID", tenant);
+        using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        response.EnsureSuccessStatusCode();
+        await using var body = await response.Content.ReadAsStreamAsync();
+        var buffer = new byte[1 << 16];
+        long total = 0;
+        for (int read; (read = await body.ReadAsync(buffer)) > 0;)
+        {
+            total += read;
+        }
+
+        return total;
     }
 
     /// <summary>Runs a query and returns its rows.</summary>
