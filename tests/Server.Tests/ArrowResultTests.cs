@@ -54,6 +54,44 @@ public sealed class ArrowResultTests : IDisposable
         Assert.Equal("line 02499 ü 🧊", cut[^1]["body"]!.GetValue<string>());
     }
 
+    [Fact]
+    public async Task Apache_arrow_reads_logql_lines_and_points_as_the_json_objects_have_them()
+    {
+        await using var icegate = IceGateProcess.Start(_directory, arguments: "serve");
+        await icegate.WaitUntilHealthyAsync(TestContext.Current.CancellationToken);
+        await SendAsync(icegate, "/v1/logs", Proto.Logs("checkout", [.. Enumerable.Range(0, 300).Select(i => $"order {i} ü")]));
+        await SendAsync(icegate, "/v1/logs", Proto.Logs("payments", "paid"));
+        foreach (var (query, valueField) in new[] { ("{service_name=~\"checkout|payments\"}", "body"), ("sum by (service_name) (count_over_time({service_name=~\".+\"}[1m]))", "value") })
+        {
+            // The range ends a minute from now, so that a step lands after lines sent a moment ago.
+            var end = DateTimeOffset.UtcNow.AddMinutes(1).ToUnixTimeMilliseconds();
+            var path = $"/api/v1/logql?limit=1000&start={end - 3_600_000}&end={end}&step=60s&query={Uri.EscapeDataString(query)}";
+            // Lines sent in one request can share a timestamp, so both sides are put in one order first.
+            var json = JsonNode.Parse(await _client.GetStringAsync(new Uri(icegate.QueryUrl, path), TestContext.Current.CancellationToken))!.AsArray()
+                .Select(o => o!.AsObject()).OrderBy(o => $"{o["body"]}|{o["service_name"]}|{o["timestamp"]}", StringComparer.Ordinal).ToList();
+            var arrow = NodeScripts.JsonLines("read_arrow.mjs", new Uri(icegate.QueryUrl, $"{path}&format=arrow").ToString())
+                .OrderBy(o => $"{o["body"]}|{o["labels"]!["service_name"]}|{o["timestamp"]}", StringComparer.Ordinal).ToList();
+            Assert.True(json.Count > 0, $"{query} answered nothing to compare");
+            Assert.Equal(json.Count, arrow.Count);
+            for (var row = 0; row < json.Count; row++)
+            {
+                var (expected, actual) = (json[row], arrow[row]);
+                ArrowValues.AssertSame(PrimitiveType.Timestamp, expected["timestamp"], actual["timestamp"], $"{query} row {row} timestamp");
+                ArrowValues.AssertSame(valueField == "body" ? PrimitiveType.String : PrimitiveType.Double, expected[valueField], actual[valueField], $"{query} row {row} {valueField}");
+                var labels = actual["labels"]!.AsObject();
+                foreach (var (name, value) in expected.Where(e => e.Key is not ("timestamp" or "body" or "value" or "level")))
+                {
+                    Assert.Equal(value!.GetValue<string>(), labels[name]!.GetValue<string>());
+                }
+
+                if (valueField == "body")
+                {
+                    Assert.Equal(expected["level"]!.GetValue<string>(), actual["level"]!.GetValue<string>());
+                }
+            }
+        }
+    }
+
     private async Task SendAsync(IceGateProcess icegate, string path, byte[] body)
     {
         using var content = new ByteArrayContent(body) { Headers = { ContentType = new("application/x-protobuf") } };

@@ -22,6 +22,7 @@ public static class GrafanaEndpoints
         ("step", "For metric queries, the distance between points: 15s, 1m, 15000ms or seconds. Default: about 250 points."),
         ("limit", "For log queries, the most lines (default 1000)."),
         ("direction", "For log queries, backward (newest first, the default) or forward."),
+        ("format", "json (the default: an array of objects) or arrow (an Arrow IPC stream: timestamp, body, level and a labels map per line; timestamp, value and labels per point)."),
     ];
 
     /// <summary>Maps the endpoint (with the Loki API, whose request handling it shares).</summary>
@@ -31,7 +32,7 @@ public static class GrafanaEndpoints
             .WithName("logqlObjects")
             .WithSummary("Runs LogQL and answers an array of objects (for Grafana's Infinity and JSON API data sources).")
             .WithDescription("Log queries give one object per line: timestamp (ISO 8601), body, level and the line's labels. Metric queries give one object per point: timestamp (ISO 8601), value and the series' labels. The tenant is X-Scope-OrgID.")
-            .Produces<IReadOnlyList<Dictionary<string, object>>>(StatusCodes.Status200OK, "application/json")
+            .Produces<IReadOnlyList<Dictionary<string, object>>>(StatusCodes.Status200OK, "application/json", ArrowResultWriter.ContentType)
             .Produces<string>(StatusCodes.Status400BadRequest, "text/plain")
             .Produces<string>(StatusCodes.Status504GatewayTimeout, "text/plain")
             .AddOpenApiOperationTransformer((operation, _, _) =>
@@ -50,6 +51,12 @@ public static class GrafanaEndpoints
     private static async Task RunAsync(LokiCall call, LokiParameters parameters, LogQLEvaluator evaluator)
     {
         var expr = LogQLParser.Parse(parameters["query"] ?? throw new QueryException(400, "query is required"));
+        var arrow = parameters["format"] switch
+        {
+            null or "" or "json" => false,
+            "arrow" => true,
+            var other => throw new QueryException(400, $"unknown format '{other}': use json or arrow"),
+        };
         var end = SqlEndpoints.Time(parameters["end"], "end") ?? call.NowMicros;
         var start = SqlEndpoints.Time(parameters["start"], "start") ?? end - 3_600_000_000;
         if (start > end)
@@ -59,9 +66,15 @@ public static class GrafanaEndpoints
 
         if (expr is LogQuery logs)
         {
-            var result = await evaluator.LogsAsync(logs, start, end, parameters.Limit(1000, 5000), parameters.Forward).ConfigureAwait(false);
+            var result = await evaluator.LogsAsync(logs, start, end, parameters.Limit(1000, evaluator.Limits.MaxEntries), parameters.Forward).ConfigureAwait(false);
             var lines = result.Streams.SelectMany(s => s.Entries.Select(e => (s.Labels, e.TimestampMicros, e.Line)));
             lines = parameters.Forward ? lines.OrderBy(l => l.TimestampMicros) : lines.OrderByDescending(l => l.TimestampMicros);
+            if (arrow)
+            {
+                await LogQLArrowWriter.WriteLinesAsync(call.Http, lines).ConfigureAwait(false);
+                return;
+            }
+
             await call.WriteAsync(json =>
             {
                 json.WriteStartArray();
@@ -82,34 +95,49 @@ public static class GrafanaEndpoints
 
         var range = new EvaluationRange(start, end, parameters.Step(start, end));
         var series = (await evaluator.MetricAsync(expr, range).ConfigureAwait(false)).AsSeries(range);
+        if (arrow)
+        {
+            await LogQLArrowWriter.WritePointsAsync(call.Http, Points(series, range)).ConfigureAwait(false);
+            return;
+        }
+
         await call.WriteAsync(json =>
         {
             json.WriteStartArray();
-            foreach (var one in series)
+            foreach (var (labels, timestamp, value) in Points(series, range))
             {
-                for (var i = 0; i < one.Values.Length; i++)
+                json.WriteStartObject();
+                json.WriteString("timestamp", LokiJson.Iso(timestamp));
+                if (double.IsFinite(value))
                 {
-                    if (one.Values[i] is { } value)
-                    {
-                        json.WriteStartObject();
-                        json.WriteString("timestamp", LokiJson.Iso(range.At(i)));
-                        if (double.IsFinite(value))
-                        {
-                            json.WriteNumber("value", value);
-                        }
-                        else
-                        {
-                            json.WriteString("value", LokiJson.Number(value));
-                        }
-
-                        WriteLabels(json, one.Labels);
-                        json.WriteEndObject();
-                    }
+                    json.WriteNumber("value", value);
                 }
+                else
+                {
+                    json.WriteString("value", LokiJson.Number(value));
+                }
+
+                WriteLabels(json, labels);
+                json.WriteEndObject();
             }
 
             json.WriteEndArray();
         }).ConfigureAwait(false);
+    }
+
+    /// <summary>Every point of the series that has a value.</summary>
+    private static IEnumerable<(LabelSet Labels, long TimestampMicros, double Value)> Points(IEnumerable<Series> series, EvaluationRange range)
+    {
+        foreach (var one in series)
+        {
+            for (var i = 0; i < one.Values.Length; i++)
+            {
+                if (one.Values[i] is { } value)
+                {
+                    yield return (one.Labels, range.At(i), value);
+                }
+            }
+        }
     }
 
     private static void WriteLabels(System.Text.Json.Utf8JsonWriter json, LabelSet labels)
