@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using IceGate.Ingest.Otlp;
 using IceGate.Ingest.Wal;
 using IceGate.Lakehouse.Iceberg;
@@ -65,7 +66,17 @@ public sealed class IngestPipeline : IAsyncDisposable
             throw new RateLimitedException($"Tenant '{batch.Tenant}' is over its ingestion rate limit.", retryAfter);
         }
 
-        return _wals[signal].AppendAsync(batch);
+        return TracedAsync(signal, batch);
+    }
+
+    /// <summary>Appends under an "ingest" activity that lasts until the batch is durable.</summary>
+    private async Task<WalSegment> TracedAsync(Signal signal, ISignalBatch batch)
+    {
+        using var activity = Lakehouse.IceGateTracing.Source.StartActivity($"ingest {signal.ToString().ToLowerInvariant()}", ActivityKind.Internal);
+        activity?.SetTag("icegate.tenant", batch.Tenant).SetTag("icegate.records", batch.RecordCount);
+        var segment = await _wals[signal].AppendAsync(batch).ConfigureAwait(false);
+        activity?.SetTag("icegate.wal.segment", segment.Key);
+        return segment;
     }
 
     /// <summary>Writes whatever is queued, then stops the WALs.</summary>

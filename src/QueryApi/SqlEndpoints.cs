@@ -101,6 +101,8 @@ public static class SqlEndpoints
             return;
         }
 
+        using var activity = Lakehouse.IceGateTracing.Source.StartActivity("query sql");
+        activity?.SetTag("icegate.tenant", query.Tenant).SetTag("db.query.text", query.Sql);
         using var timeout = new CancellationTokenSource(options.Timeout);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, context.RequestAborted);
         var token = linked.Token;

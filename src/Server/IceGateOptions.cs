@@ -44,6 +44,20 @@ public sealed class IceGateOptions
 
     /// <summary>Authentication: API keys.</summary>
     public AuthOptions Auth { get; set; } = new();
+
+    /// <summary>IceGate's own telemetry.</summary>
+    public TelemetryOptions Telemetry { get; set; } = new();
+}
+
+/// <summary>Where IceGate sends its own traces.</summary>
+public sealed class TelemetryOptions
+{
+    /// <summary>
+    /// An OTLP/gRPC endpoint (<c>http://collector:4317</c>) for IceGate's traces: ingest requests,
+    /// WAL segments, shift tasks and commits, queries. <c>self</c> sends them to this process's own
+    /// OTLP/gRPC listener, so IceGate can be observed with IceGate. Unset: no traces are recorded.
+    /// </summary>
+    public string? OtlpEndpoint { get; set; }
 }
 
 /// <summary>Who may call the service.</summary>

@@ -16,6 +16,9 @@ internal sealed record Listeners(IPEndPoint Query, IPEndPoint OtlpHttp, IPEndPoi
     /// <summary>The host pattern OTLP/gRPC routes require.</summary>
     public string OtlpGrpcHost => $"*:{OtlpGrpc.Port}";
 
+    /// <summary>This process's own OTLP/gRPC listener as a client reaches it (loopback when it listens on every address).</summary>
+    public Uri OtlpGrpcSelf => new($"http://{(OtlpGrpc.Address.Equals(IPAddress.Any) ? IPAddress.Loopback : OtlpGrpc.Address)}:{OtlpGrpc.Port}");
+
     /// <summary>Whether no listener can be reached from another machine.</summary>
     public bool AllOnLoopback => IPAddress.IsLoopback(Query.Address) && IPAddress.IsLoopback(OtlpHttp.Address) && IPAddress.IsLoopback(OtlpGrpc.Address);
 

@@ -36,6 +36,8 @@ internal static class OptionsValidation
 
         check.Require(options.Catalog.VendedAccessKey is null == options.Catalog.VendedSecretKey is null, "Catalog:VendedAccessKey and Catalog:VendedSecretKey must be set together.");
         check.Require(options.Auth.KeysFile is null || File.Exists(options.Auth.KeysFile), $"Auth:KeysFile '{options.Auth.KeysFile}' does not exist.");
+        check.Require(options.Telemetry.OtlpEndpoint is null or "self" || Uri.TryCreate(options.Telemetry.OtlpEndpoint, UriKind.Absolute, out var otlp) && otlp.Scheme is "http" or "https",
+            $"Telemetry:OtlpEndpoint must be an http:// or https:// URL or 'self', not '{options.Telemetry.OtlpEndpoint}'.");
         Maintenance(check, options.Maintenance);
         Query(check, options.Query);
         Store(check, options.Store);

@@ -2,10 +2,14 @@ using System.Reflection;
 using IceGate.Catalog;
 using IceGate.Ingest;
 using IceGate.Ingest.Receivers;
+using IceGate.Lakehouse;
 using IceGate.QueryApi;
 using IceGate.QueryApi.LogQL;
 using IceGate.Server.Security;
 using Microsoft.AspNetCore.Http.Features;
+using OpenTelemetry.Exporter;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
 
 namespace IceGate.Server;
 
@@ -59,9 +63,13 @@ internal static class Startup
         builder.Services.AddGrpcHealthChecks(health => health.UseHealthChecksCache = false).AddCheck<StoreHealthCheck>("store");
         builder.Services.AddSingleton(services => new IngestPipeline(store.Store, options.Ingest, services.GetRequiredService<ILoggerFactory>()));
         builder.Services.AddOpenApi(OpenApiDocument.Name, OpenApiDocument.Configure);
+        var version = typeof(IceGateOptions).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "dev";
+        if (options.Telemetry.OtlpEndpoint is { } endpoint)
+        {
+            AddTracing(builder.Services, endpoint == "self" ? listeners.OtlpGrpcSelf : new Uri(endpoint), version);
+        }
 
         var app = builder.Build();
-        var version = typeof(IceGateOptions).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "dev";
         app.MapHealth(version);
         app.MapMetrics();
         // gRPC bounds each message itself (MaxReceiveMessageSize, answered RESOURCE_EXHAUSTED); Kestrel's
@@ -99,6 +107,21 @@ internal static class Startup
         app.Lifetime.ApplicationStarted.Register(() => Log.Started(app.Logger, version, string.Join(", ", app.Urls), store.Description));
         return app;
     }
+
+    /// <summary>
+    /// IceGate's activities exported over OTLP/gRPC, batched every second. Every one is recorded:
+    /// under a request they join the caller's trace when it sent <c>traceparent</c>, and the
+    /// request's own (unrecorded) hosting activity must not make the sampler drop them.
+    /// </summary>
+    private static void AddTracing(IServiceCollection services, Uri endpoint, string version) =>
+        services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService("icegate", serviceVersion: version))
+            .WithTracing(tracing => tracing.AddSource(IceGateTracing.SourceName).SetSampler(new AlwaysOnSampler()).AddOtlpExporter(exporter =>
+            {
+                exporter.Endpoint = endpoint;
+                exporter.Protocol = OtlpExportProtocol.Grpc;
+                exporter.BatchExportProcessorOptions.ScheduledDelayMilliseconds = 1000;
+            }));
 
     /// <summary>What engines reading the tables through the REST catalog need to reach the files.</summary>
     private static Dictionary<string, string> FileIOConfig(IceGateOptions options)

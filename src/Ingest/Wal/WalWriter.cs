@@ -172,12 +172,26 @@ public sealed partial class WalWriter : IAsyncDisposable
 
     private async Task WriteGroupAsync(DuckDBConnection duck, List<Pending> group)
     {
+        // One segment serves many requests: its activities link to theirs rather than having one parent.
+        var links = group.Where(p => p.Caller != default).Select(p => new System.Diagnostics.ActivityLink(p.Caller));
+        using var activity = Lakehouse.IceGateTracing.Source.StartActivity(System.Diagnostics.ActivityKind.Internal, parentContext: default, links: links, name: $"wal segment {Signal.ToString().ToLowerInvariant()}");
+        activity?.SetTag("icegate.requests", group.Count).SetTag("icegate.records", group.Sum(p => p.Batch.RecordCount));
         try
         {
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
-            var content = BuildSegment(duck, group);
+            byte[] content;
+            using (Lakehouse.IceGateTracing.Source.StartActivity("wal build"))
+            {
+                content = BuildSegment(duck, group);
+            }
+
             var built = System.Diagnostics.Stopwatch.GetElapsedTime(started);
-            var segment = await PublishAsync(content).ConfigureAwait(false);
+            WalSegment segment;
+            using (Lakehouse.IceGateTracing.Source.StartActivity("wal put")?.SetTag("icegate.bytes", content.Length))
+            {
+                segment = await PublishAsync(content).ConfigureAwait(false);
+            }
+
             Interlocked.Increment(ref _segmentsWritten);
             Interlocked.Add(ref _recordsWritten, group.Sum(p => (long)p.Batch.RecordCount));
             Interlocked.Add(ref _bytesWritten, content.Length);
@@ -189,6 +203,7 @@ public sealed partial class WalWriter : IAsyncDisposable
         }
         catch (Exception e)
         {
+            activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, e.Message);
             LogSegmentFailed(_logger, Signal, group.Count, e);
             var failure = new WalWriteException($"Writing a {Signal} WAL segment failed: {e.Message}", e);
             foreach (var pending in group)
@@ -310,6 +325,9 @@ public sealed partial class WalWriter : IAsyncDisposable
     private sealed class Pending(ISignalBatch batch)
     {
         public ISignalBatch Batch { get; } = batch;
+
+        /// <summary>The request's activity, which the segment's build links to.</summary>
+        public System.Diagnostics.ActivityContext Caller { get; } = System.Diagnostics.Activity.Current?.Context ?? default;
 
         public TaskCompletionSource<WalSegment> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }

@@ -292,6 +292,7 @@ public static class LokiEndpoints
 
         public async Task RunAsync(HttpContext http, Func<LokiCall, LokiParameters, LogQLEvaluator, Task> handler)
         {
+            using var activity = Lakehouse.IceGateTracing.Source.StartActivity($"query {http.Request.Path}");
             using var timeout = new CancellationTokenSource(options.Timeout);
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, http.RequestAborted);
             var call = new LokiCall(http);
