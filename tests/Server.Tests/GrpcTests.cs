@@ -28,6 +28,15 @@ public sealed class GrpcTests : IDisposable
     }
 
     [Fact]
+    public async Task The_opentelemetry_javascript_grpc_exporter_sends_logs_that_land_in_the_wal()
+    {
+        await using var icegate = IceGateProcess.Start(_directory, arguments: "serve");
+        await icegate.WaitUntilHealthyAsync(TestContext.Current.CancellationToken);
+        NodeScripts.Run("send_logs_grpc.mjs", NodeScripts.OtlpGrpcLogExporter, icegate.OtlpGrpcUrl.ToString(), "sent by the javascript exporter");
+        Assert.Equal(["sent by the javascript exporter"], WalContents.Query(icegate.WalDirectory("logs"), "SELECT body FROM wal").Select(r => (string)r[0]!));
+    }
+
+    [Fact]
     public async Task A_message_over_the_body_limit_is_resource_exhausted_and_nothing_is_stored()
     {
         await using var icegate = IceGateProcess.Start(_directory, arguments: ["serve", "--Ingest:MaxBodyBytes=100000"]);

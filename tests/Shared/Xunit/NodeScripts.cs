@@ -4,29 +4,42 @@ using System.Text.Json.Nodes;
 namespace IceGate.Tests;
 
 /// <summary>
-/// Readers we did not write, run by Node.js: arrow-rs (npm parquet-wasm, the Rust implementation
-/// behind DataFusion, iceberg-rust and delta-rs) and apache-arrow (the JavaScript implementation).
-/// The packages are installed once into the user cache with npm. Without Node.js the tests that
-/// use them skip, except under CI=true (<see cref="IndependentClient"/>).
+/// Clients and readers we did not write, run by Node.js: arrow-rs (npm parquet-wasm, the Rust
+/// implementation behind DataFusion, iceberg-rust and delta-rs), apache-arrow (the JavaScript
+/// implementation), the OpenTelemetry JavaScript exporters. Each package set is installed once into
+/// the user cache with npm. Without Node.js the tests that use them skip, except under CI=true
+/// (<see cref="IndependentClient"/>).
 /// </summary>
 internal static class NodeScripts
 {
-    private const string Packages = "parquet-wasm@0.7.1 apache-arrow@21.2.0";
+    /// <summary>The Parquet and Arrow readers.</summary>
+    public const string Readers = "parquet-wasm@0.7.1 apache-arrow@21.2.0";
 
-    private static readonly Lazy<string> s_modules = new(Install);
+    /// <summary>The OpenTelemetry JavaScript SDK's OTLP/gRPC log exporter.</summary>
+    public const string OtlpGrpcLogExporter = "@opentelemetry/exporter-logs-otlp-grpc@0.301.2 @opentelemetry/sdk-logs@3.1.1";
 
-    /// <summary>Runs a script of the test output (it takes the packages' directory first) and parses each line it prints as a JSON object.</summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<string>> s_modules = new(StringComparer.Ordinal);
+
+    /// <summary>Runs a reader script of the test output and parses each line it prints as a JSON object.</summary>
     public static List<JsonObject> JsonLines(string script, params string[] arguments)
     {
-        var (exitCode, output, errors) = Run("node", [Path.Combine(AppContext.BaseDirectory, script), s_modules.Value, .. arguments]);
-        Assert.True(exitCode == 0, $"{script} {string.Join(' ', arguments)} failed:\n{errors}");
+        var output = Run(script, Readers, arguments);
         return output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line => JsonNode.Parse(line)!.AsObject()).ToList();
     }
 
-    private static string Install()
+    /// <summary>Runs a script of the test output (it takes the directory of <paramref name="packages"/> first) and returns what it printed; fails the test if it fails.</summary>
+    public static string Run(string script, string packages, params string[] arguments)
+    {
+        var modules = s_modules.GetOrAdd(packages, set => new Lazy<string>(() => Install(set))).Value;
+        var (exitCode, output, errors) = Run("node", [Path.Combine(AppContext.BaseDirectory, script), modules, .. arguments]);
+        Assert.True(exitCode == 0, $"{script} {string.Join(' ', arguments)} failed:\n{errors}");
+        return output;
+    }
+
+    private static string Install(string packages)
     {
         var cache = Environment.GetEnvironmentVariable("XDG_CACHE_HOME") is { Length: > 0 } xdg ? xdg : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache");
-        var directory = Path.Combine(cache, "icegate", "parquet-reader", Packages.Replace(' ', '+'));
+        var directory = Path.Combine(cache, "icegate", "parquet-reader", packages.Replace(' ', '+').Replace('/', '_'));
         if (Directory.Exists(directory))
         {
             return directory;
@@ -35,8 +48,8 @@ internal static class NodeScripts
         var staging = $"{directory}.staging-{Guid.NewGuid():N}";
         try
         {
-            var (exitCode, _, errors) = Run("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error", "--prefix", staging, .. Packages.Split(' ')]);
-            Assert.True(exitCode == 0, $"npm install {Packages} failed:\n{errors}");
+            var (exitCode, _, errors) = Run("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error", "--prefix", staging, .. packages.Split(' ')]);
+            Assert.True(exitCode == 0, $"npm install {packages} failed:\n{errors}");
             try
             {
                 // A rename is atomic: a test running in parallel sees the packages whole or not at all.
