@@ -94,7 +94,7 @@ try
             peakMemory = Math.Max(peakMemory, server.WorkingSet64);
             if (clock.ElapsedMilliseconds / 100 % 10 == 0 && clock.Elapsed > warmUp)
             {
-                lagSamples.Add(Metric(await http.GetStringAsync(new Uri($"http://127.0.0.1:{queryPort}/metrics")), "icegate_shift_lag_seconds{table=\"logs\"}"));
+                lagSamples.Add(PrometheusSamples.Sum(await http.GetStringAsync(new Uri($"http://127.0.0.1:{queryPort}/metrics")), "icegate_shift_lag_seconds", ("table", "logs")));
             }
 
             await Task.Delay(100);
@@ -195,7 +195,7 @@ try
 
     var files = (await new ScanPlanner(catalog).PlanAsync(table, new ScanRequest())).Files;
     var sizes = files.Select(f => f.FileSizeInBytes).Order().ToList();
-    var requests = Metric(await http.GetStringAsync(new Uri($"http://127.0.0.1:{queryPort}/metrics")), "icegate_object_store_requests_total");
+    var requests = PrometheusSamples.Sum(await http.GetStringAsync(new Uri($"http://127.0.0.1:{queryPort}/metrics")), "icegate_object_store_requests_total");
     Console.WriteLine();
     Console.WriteLine("| records in the table | in the table this long after the last acknowledgement | shift lag during the run (median / max) | data files (median size) | table bytes per OTLP byte | object store requests per GB of OTLP |");
     Console.WriteLine("|---|---|---|---|---|---|");
@@ -214,9 +214,6 @@ finally
 }
 
 // The sum of a Prometheus metric's samples whose name (with labels) starts with the given text.
-static double Metric(string exposition, string name) => exposition.Split('\n')
-    .Where(line => line.StartsWith(name, StringComparison.Ordinal))
-    .Sum(line => double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture));
 
 // One request over OTLP/HTTP protobuf, or the same message framed for a unary OTLP/gRPC call (HTTP/2, trailers).
 static async Task<Outcome> SendAsync(HttpClient http, Uri endpoint, bool overGrpc, byte[] frame, byte[] message, int length)

@@ -26,6 +26,9 @@ public enum Signal
 /// </summary>
 public sealed class IngestPipeline : IAsyncDisposable
 {
+    private static readonly System.Diagnostics.Metrics.Histogram<double> s_ackLatency =
+        Lakehouse.IceGateTelemetry.SecondsHistogram("icegate_ingest_ack", "Time from a decoded request's submission to its acknowledgement (its WAL segment durable), by signal.");
+
     private readonly Dictionary<Signal, WalWriter> _wals;
     private readonly TenantRateLimiter _limiter;
 
@@ -69,12 +72,15 @@ public sealed class IngestPipeline : IAsyncDisposable
         return TracedAsync(signal, batch);
     }
 
-    /// <summary>Appends under an "ingest" activity that lasts until the batch is durable.</summary>
+    /// <summary>Appends under an "ingest" activity that lasts until the batch is durable, and records how long that took.</summary>
     private async Task<WalSegment> TracedAsync(Signal signal, ISignalBatch batch)
     {
-        using var activity = Lakehouse.IceGateTracing.Source.StartActivity($"ingest {signal.ToString().ToLowerInvariant()}", ActivityKind.Internal);
+        var name = signal.ToString().ToLowerInvariant();
+        using var activity = Lakehouse.IceGateTelemetry.Source.StartActivity($"ingest {name}", ActivityKind.Internal);
         activity?.SetTag("icegate.tenant", batch.Tenant).SetTag("icegate.records", batch.RecordCount);
+        var started = Stopwatch.GetTimestamp();
         var segment = await _wals[signal].AppendAsync(batch).ConfigureAwait(false);
+        s_ackLatency.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, new KeyValuePair<string, object?>("signal", name));
         activity?.SetTag("icegate.wal.segment", segment.Key);
         return segment;
     }

@@ -21,13 +21,20 @@ public sealed class QueryMetrics
     /// <summary>Objects a query found in the local cache.</summary>
     public long CacheHits => Interlocked.Read(ref _cacheHits);
 
+    /// <summary>An outcome as a metric label.</summary>
+    public static string OutcomeLabel(QueryOutcome outcome) => outcome == QueryOutcome.TimedOut ? "timed_out" : outcome.ToString().ToLowerInvariant();
+
     /// <summary>Queries that ended with <paramref name="outcome"/>.</summary>
     public long Ended(QueryOutcome outcome) => Interlocked.Read(ref _outcomes[(int)outcome]);
 
     internal void Started() => Interlocked.Increment(ref _running);
 
-    internal void Finished(QueryOutcome outcome, QueryCounters counters)
+    private static readonly System.Diagnostics.Metrics.Histogram<double> s_latency =
+        Lakehouse.IceGateTelemetry.SecondsHistogram("icegate_query", "Query time by API (sql, loki, logql) and outcome.");
+
+    internal void Finished(QueryOutcome outcome, QueryCounters counters, string api, TimeSpan elapsed)
     {
+        s_latency.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>("api", api), new KeyValuePair<string, object?>("outcome", OutcomeLabel(outcome)));
         Interlocked.Decrement(ref _running);
         Interlocked.Add(ref _bytesFetched, counters.BytesFetched);
         Interlocked.Add(ref _objectsFetched, counters.ObjectsFetched);

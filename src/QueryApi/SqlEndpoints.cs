@@ -101,7 +101,7 @@ public static class SqlEndpoints
             return;
         }
 
-        using var activity = Lakehouse.IceGateTracing.Source.StartActivity("query sql");
+        using var activity = Lakehouse.IceGateTelemetry.Source.StartActivity("query sql");
         activity?.SetTag("icegate.tenant", query.Tenant).SetTag("db.query.text", query.Sql);
         using var timeout = new CancellationTokenSource(options.Timeout);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, context.RequestAborted);
@@ -168,7 +168,7 @@ public static class SqlEndpoints
         }
         finally
         {
-            metrics.Finished(outcome, counters);
+            metrics.Finished(outcome, counters, "sql", clock.Elapsed);
         }
     }
 

@@ -1,100 +1,71 @@
-using System.Globalization;
-using System.Text;
+using System.Diagnostics.Metrics;
 using System.Text.Json;
 using IceGate.Ingest;
-using IceGate.Ingest.Shift;
+using IceGate.Lakehouse;
 using IceGate.Lakehouse.Storage;
 using IceGate.QueryApi;
 using IceGate.Server.Security;
+using OpenTelemetry.Metrics;
 
 namespace IceGate.Server;
 
 /// <summary>
-/// <c>GET /metrics</c> in Prometheus' text format: object store requests, failures and bytes per
-/// operation (what S3 bills), and per-signal WAL throughput and backlog.
+/// <c>GET /metrics</c>: the OpenTelemetry Prometheus exporter over the <see cref="IceGateTelemetry.Meter"/>.
+/// The components' counters and gauges are observed here when scraped (object store requests and
+/// bytes per operation, WAL throughput and backlog per signal, shift and maintenance per table,
+/// queries, the query cache, refused authentications); the latency histograms (ingest
+/// acknowledgement, segment build, query) are recorded where the work happens. Counter names gain
+/// <c>_total</c> and histograms <c>_seconds</c>; every series carries <c>otel_scope_name="IceGate"</c>.
 /// </summary>
 internal static class MetricsEndpoint
 {
-    public static void MapMetrics(this WebApplication app) =>
-        app.MapGet("/metrics", (StoreComposition store, IngestPipeline pipeline, TableWorkers tables, QueryMetrics queries, QueryEngine engine, AuthFailures auth) => Results.Text(Render(store.Metered.Usage, pipeline, tables, queries, engine.Cache, auth), "text/plain; version=0.0.4", Encoding.UTF8))
-            .WithName("metrics")
-            .WithSummary("Prometheus metrics: object store requests and bytes, WAL throughput and backlog, shift lag and commits, queries and the query cache.")
-            .Produces<string>(StatusCodes.Status200OK, "text/plain");
+    public static void AddMetrics(this OpenTelemetry.OpenTelemetryBuilder telemetry) =>
+        telemetry.WithMetrics(metrics => metrics.AddMeter(IceGateTelemetry.Name).AddPrometheusExporter(exporter => exporter.ScrapeResponseCacheDurationMilliseconds = 0));
 
-    internal static string Render(ObjectStoreUsage usage, IngestPipeline pipeline, TableWorkers tables, QueryMetrics queries, ObjectCache cache, AuthFailures auth)
+    public static void MapMetrics(this WebApplication app)
     {
-        var text = new StringBuilder();
-        Counter(text, "icegate_object_store_requests_total", "Object store requests sent, by operation.", usage, u => u.Requests);
-        Counter(text, "icegate_object_store_failures_total", "Object store requests that failed, by operation.", usage, u => u.Failures);
-        Counter(text, "icegate_object_store_precondition_failures_total", "Conditional writes refused because their condition did not hold.", usage, u => u.PreconditionFailures);
-        Counter(text, "icegate_object_store_read_bytes_total", "Object bytes received from the store.", usage, u => u.BytesRead);
-        Counter(text, "icegate_object_store_written_bytes_total", "Object bytes sent to the store.", usage, u => u.BytesWritten);
-        Signals(text, "icegate_wal_segments_total", "counter", "WAL segments written.", pipeline, w => w.SegmentsWritten);
-        Signals(text, "icegate_wal_records_total", "counter", "Records made durable in the WAL.", pipeline, w => w.RecordsWritten);
-        Signals(text, "icegate_wal_written_bytes_total", "counter", "WAL segment bytes written.", pipeline, w => w.BytesWritten);
-        Signals(text, "icegate_wal_pending_bytes", "gauge", "Decoded bytes waiting to be written to the WAL.", pipeline, w => w.PendingBytes);
-        Tables(text, "icegate_shift_lag_seconds", "gauge", "Age of the oldest WAL segment not yet in the table.", tables.Shift, w => w.Table, w => w.Lag.TotalSeconds);
-        Tables(text, "icegate_shift_commits_total", "counter", "Shift plans this process committed.", tables.Shift, w => w.Table, w => w.Commits);
-        Tables(text, "icegate_shift_read_bytes_total", "counter", "WAL segment bytes this process shifted into data files.", tables.Shift, w => w.Table, w => w.SegmentBytesShifted);
-        Tables(text, "icegate_shift_conflicts_total", "counter", "Shift state or catalog writes this process lost to another writer.", tables.Shift, w => w.Table, w => w.CommitConflicts);
-        Tables(text, "icegate_shift_takeovers_total", "counter", "Shift tasks this process took over after their lease ran out.", tables.Shift, w => w.Table, w => w.Takeovers);
-        Tables(text, "icegate_table_data_files", "gauge", "Data files in the table's current snapshot.", tables.Shift, w => w.Table, w => w.DataFiles);
-        Tables(text, "icegate_table_files_per_partition", "gauge", "Data files per partition (tenant and day) in the current snapshot, on average.", tables.Shift, w => w.Table, w => w.FilesPerPartition);
-        Tables(text, "icegate_maintenance_compacted_files_total", "counter", "Small data files this process replaced by compacted ones.", tables.Maintenance, m => m.Table, m => m.FilesCompacted);
-        Tables(text, "icegate_maintenance_expired_partitions_total", "counter", "Partitions this process dropped for retention.", tables.Maintenance, m => m.Table, m => m.PartitionsExpired);
-        Tables(text, "icegate_maintenance_orphans_deleted_total", "counter", "Unreferenced files this process deleted.", tables.Maintenance, m => m.Table, m => m.OrphansDeleted);
-        Header(text, "icegate_queries_total", "counter", "SQL queries by outcome.");
-        foreach (var outcome in Enum.GetValues<QueryOutcome>())
-        {
-            text.Append(CultureInfo.InvariantCulture, $"icegate_queries_total{{outcome=\"{OutcomeLabel(outcome)}\"}} {queries.Ended(outcome)}\n");
-        }
-
-        Single(text, "icegate_queries_running", "gauge", "SQL queries running now.", queries.Running);
-        Single(text, "icegate_query_cache_hits_total", "counter", "Objects queries found in the local file cache.", queries.CacheHits);
-        Single(text, "icegate_query_cache_fetches_total", "counter", "Objects fetched from the store into the local file cache.", queries.ObjectsFetched);
-        Single(text, "icegate_query_cache_fetched_bytes_total", "counter", "Bytes fetched from the store into the local file cache.", queries.BytesFetched);
-        Single(text, "icegate_query_cache_bytes", "gauge", "Bytes in the local file cache.", cache.CachedBytes);
-        Header(text, "icegate_auth_failures_total", "counter", "Requests refused by key authentication, by reason.");
-        foreach (var failure in Enum.GetValues<AuthFailure>())
-        {
-            text.Append(CultureInfo.InvariantCulture, $"icegate_auth_failures_total{{reason=\"{JsonNamingPolicy.SnakeCaseLower.ConvertName(failure.ToString())}\"}} {auth[failure]}\n");
-        }
-        return text.ToString();
+        Observe(app.Services.GetRequiredService<StoreComposition>().Metered, app.Services.GetRequiredService<IngestPipeline>(), app.Services.GetRequiredService<TableWorkers>(),
+            app.Services.GetRequiredService<QueryMetrics>(), app.Services.GetRequiredService<QueryEngine>().Cache, app.Services.GetRequiredService<AuthFailures>());
+        app.MapPrometheusScrapingEndpoint("/metrics");
     }
 
-    private static string OutcomeLabel(QueryOutcome outcome) => outcome == QueryOutcome.TimedOut ? "timed_out" : outcome.ToString().ToLowerInvariant();
-
-    private static void Single(StringBuilder text, string name, string type, string help, long value)
+    private static void Observe(MeteredObjectStore store, IngestPipeline pipeline, TableWorkers tables, QueryMetrics queries, ObjectCache cache, AuthFailures auth)
     {
-        Header(text, name, type, help);
-        text.Append(CultureInfo.InvariantCulture, $"{name} {value}\n");
+        var meter = IceGateTelemetry.Meter;
+        Operations(meter, "icegate_object_store_requests", "Object store requests sent, by operation.", store, u => u.Requests);
+        Operations(meter, "icegate_object_store_failures", "Object store requests that failed, by operation.", store, u => u.Failures);
+        Operations(meter, "icegate_object_store_precondition_failures", "Conditional writes refused because their condition did not hold.", store, u => u.PreconditionFailures);
+        Operations(meter, "icegate_object_store_read_bytes", "Object bytes received from the store.", store, u => u.BytesRead);
+        Operations(meter, "icegate_object_store_written_bytes", "Object bytes sent to the store.", store, u => u.BytesWritten);
+
+        KeyValuePair<string, object?> Signal(Ingest.Wal.WalWriter wal) => new("signal", wal.Signal);
+        meter.CreateObservableCounter("icegate_wal_segments", () => pipeline.Wals.Values.Select(w => new Measurement<long>(w.SegmentsWritten, Signal(w))), description: "WAL segments written.");
+        meter.CreateObservableCounter("icegate_wal_records", () => pipeline.Wals.Values.Select(w => new Measurement<long>(w.RecordsWritten, Signal(w))), description: "Records made durable in the WAL.");
+        meter.CreateObservableCounter("icegate_wal_written_bytes", () => pipeline.Wals.Values.Select(w => new Measurement<long>(w.BytesWritten, Signal(w))), description: "WAL segment bytes written.");
+        meter.CreateObservableGauge("icegate_wal_pending_bytes", () => pipeline.Wals.Values.Select(w => new Measurement<long>(w.PendingBytes, Signal(w))), description: "Decoded bytes waiting to be written to the WAL.");
+
+        KeyValuePair<string, object?> Table(string table) => new("table", table);
+        meter.CreateObservableGauge("icegate_shift_lag_seconds", () => tables.Shift.Select(w => new Measurement<double>(w.Lag.TotalSeconds, Table(w.Table))), description: "Age of the oldest WAL segment not yet in the table.");
+        meter.CreateObservableCounter("icegate_shift_commits", () => tables.Shift.Select(w => new Measurement<long>(w.Commits, Table(w.Table))), description: "Shift plans this process committed.");
+        meter.CreateObservableCounter("icegate_shift_read_bytes", () => tables.Shift.Select(w => new Measurement<long>(w.SegmentBytesShifted, Table(w.Table))), description: "WAL segment bytes this process shifted into data files.");
+        meter.CreateObservableCounter("icegate_shift_conflicts", () => tables.Shift.Select(w => new Measurement<long>(w.CommitConflicts, Table(w.Table))), description: "Shift state or catalog writes this process lost to another writer.");
+        meter.CreateObservableCounter("icegate_shift_takeovers", () => tables.Shift.Select(w => new Measurement<long>(w.Takeovers, Table(w.Table))), description: "Shift tasks this process took over after their lease ran out.");
+        meter.CreateObservableGauge("icegate_table_data_files", () => tables.Shift.Select(w => new Measurement<long>(w.DataFiles, Table(w.Table))), description: "Data files in the table's current snapshot.");
+        meter.CreateObservableGauge("icegate_table_files_per_partition", () => tables.Shift.Select(w => new Measurement<double>(w.FilesPerPartition, Table(w.Table))), description: "Data files per partition (tenant and day) in the current snapshot, on average.");
+        meter.CreateObservableCounter("icegate_maintenance_compacted_files", () => tables.Maintenance.Select(m => new Measurement<long>(m.FilesCompacted, Table(m.Table))), description: "Small data files this process replaced by compacted ones.");
+        meter.CreateObservableCounter("icegate_maintenance_expired_partitions", () => tables.Maintenance.Select(m => new Measurement<long>(m.PartitionsExpired, Table(m.Table))), description: "Partitions this process dropped for retention.");
+        meter.CreateObservableCounter("icegate_maintenance_orphans_deleted", () => tables.Maintenance.Select(m => new Measurement<long>(m.OrphansDeleted, Table(m.Table))), description: "Unreferenced files this process deleted.");
+
+        meter.CreateObservableCounter("icegate_queries", () => Enum.GetValues<QueryOutcome>().Select(o => new Measurement<long>(queries.Ended(o), new KeyValuePair<string, object?>("outcome", QueryMetrics.OutcomeLabel(o)))), description: "Queries by outcome.");
+        meter.CreateObservableGauge("icegate_queries_running", () => queries.Running, description: "Queries running now.");
+        meter.CreateObservableCounter("icegate_query_cache_hits", () => queries.CacheHits, description: "Objects queries found in the local file cache.");
+        meter.CreateObservableCounter("icegate_query_cache_fetches", () => queries.ObjectsFetched, description: "Objects fetched from the store into the local file cache.");
+        meter.CreateObservableCounter("icegate_query_cache_fetched_bytes", () => queries.BytesFetched, description: "Bytes fetched from the store into the local file cache.");
+        meter.CreateObservableGauge("icegate_query_cache_bytes", () => cache.CachedBytes, description: "Bytes in the local file cache.");
+        meter.CreateObservableCounter("icegate_auth_failures", () => Enum.GetValues<AuthFailure>().Select(f => new Measurement<long>(auth[f], new KeyValuePair<string, object?>("reason", JsonNamingPolicy.SnakeCaseLower.ConvertName(f.ToString())))), description: "Requests refused by key authentication, by reason.");
     }
 
-    private static void Counter(StringBuilder text, string name, string help, ObjectStoreUsage usage, Func<OperationUsage, long> value)
-    {
-        Header(text, name, "counter", help);
-        foreach (var (operation, counts) in usage.Operations.OrderBy(o => o.Key))
-        {
-            text.Append(CultureInfo.InvariantCulture, $"{name}{{operation=\"{operation.ToString().ToLowerInvariant()}\"}} {value(counts)}\n");
-        }
-    }
-
-    private static void Signals(StringBuilder text, string name, string type, string help, IngestPipeline pipeline, Func<Ingest.Wal.WalWriter, double> value) =>
-        Labelled(text, name, type, help, "signal", pipeline.Wals.Values.ToList(), w => w.Signal, value);
-
-    private static void Tables<T>(StringBuilder text, string name, string type, string help, IReadOnlyList<T> workers, Func<T, string> table, Func<T, double> value) =>
-        Labelled(text, name, type, help, "table", workers, table, value);
-
-    /// <summary>One sample per item, labelled <paramref name="label"/>, in label order.</summary>
-    private static void Labelled<T>(StringBuilder text, string name, string type, string help, string label, IReadOnlyList<T> items, Func<T, string> labelValue, Func<T, double> value)
-    {
-        Header(text, name, type, help);
-        foreach (var item in items.OrderBy(labelValue, StringComparer.Ordinal))
-        {
-            text.Append(CultureInfo.InvariantCulture, $"{name}{{{label}=\"{labelValue(item)}\"}} {value(item)}\n");
-        }
-    }
-
-    private static void Header(StringBuilder text, string name, string type, string help) =>
-        text.Append(CultureInfo.InvariantCulture, $"# HELP {name} {help}\n# TYPE {name} {type}\n");
+    // Usage is a snapshot: taken at each observation.
+    private static void Operations(Meter meter, string name, string description, MeteredObjectStore store, Func<OperationUsage, long> value) =>
+        meter.CreateObservableCounter(name, () => store.Usage.Operations.Select(o => new Measurement<long>(value(o.Value), new KeyValuePair<string, object?>("operation", o.Key.ToString().ToLowerInvariant()))), description: description);
 }

@@ -64,9 +64,11 @@ internal static class Startup
         builder.Services.AddSingleton(services => new IngestPipeline(store.Store, options.Ingest, services.GetRequiredService<ILoggerFactory>()));
         builder.Services.AddOpenApi(OpenApiDocument.Name, OpenApiDocument.Configure);
         var version = typeof(IceGateOptions).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "dev";
+        var telemetry = builder.Services.AddOpenTelemetry().ConfigureResource(resource => resource.AddService("icegate", serviceVersion: version));
+        telemetry.AddMetrics();
         if (options.Telemetry.OtlpEndpoint is { } endpoint)
         {
-            AddTracing(builder.Services, endpoint == "self" ? listeners.OtlpGrpcSelf : new Uri(endpoint), version);
+            AddTracing(telemetry, endpoint == "self" ? listeners.OtlpGrpcSelf : new Uri(endpoint));
         }
 
         var app = builder.Build();
@@ -113,10 +115,8 @@ internal static class Startup
     /// under a request they join the caller's trace when it sent <c>traceparent</c>, and the
     /// request's own (unrecorded) hosting activity must not make the sampler drop them.
     /// </summary>
-    private static void AddTracing(IServiceCollection services, Uri endpoint, string version) =>
-        services.AddOpenTelemetry()
-            .ConfigureResource(resource => resource.AddService("icegate", serviceVersion: version))
-            .WithTracing(tracing => tracing.AddSource(IceGateTracing.SourceName).SetSampler(new AlwaysOnSampler()).AddOtlpExporter(exporter =>
+    private static void AddTracing(OpenTelemetry.OpenTelemetryBuilder telemetry, Uri endpoint) =>
+        telemetry.WithTracing(tracing => tracing.AddSource(IceGateTelemetry.Name).SetSampler(new AlwaysOnSampler()).AddOtlpExporter(exporter =>
             {
                 exporter.Endpoint = endpoint;
                 exporter.Protocol = OtlpExportProtocol.Grpc;

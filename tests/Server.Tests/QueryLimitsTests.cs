@@ -101,7 +101,7 @@ public sealed class QueryLimitsTests : IAsyncLifetime
         for (var i = 0; i < 200; i++)
         {
             var (_, metrics) = await GetAsync("roomy", "/metrics");
-            if (metrics.Contains($"icegate_queries_running {count}\n", StringComparison.Ordinal))
+            if (PrometheusSamples.Sum(metrics, "icegate_queries_running") == count)
             {
                 return;
             }

@@ -37,16 +37,19 @@ public sealed class ServeTests : IDisposable
 
         using var metrics = await client.GetAsync(new Uri(icegate.QueryUrl, "/metrics"), TestContext.Current.CancellationToken);
         Assert.Equal("text/plain", metrics.Content.Headers.ContentType?.MediaType);
-        var lines = (await metrics.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).Split('\n');
-        long Value(string series) => long.Parse(Assert.Single(lines, l => l.StartsWith(series + " ", StringComparison.Ordinal)).Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
+        var text = await metrics.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        double Value(string name, string label, string value) => IceGate.Tests.PrometheusSamples.Sum(text, name, (label, value));
 
-        Assert.Equal(1, Value("icegate_wal_segments_total{signal=\"logs\"}"));
-        Assert.Equal(3, Value("icegate_wal_records_total{signal=\"logs\"}"));
-        Assert.Equal(0, Value("icegate_wal_segments_total{signal=\"spans\"}"));
-        Assert.Equal(0, Value("icegate_wal_pending_bytes{signal=\"logs\"}"));
-        Assert.True(Value("icegate_object_store_requests_total{operation=\"put\"}") >= 1);
-        Assert.True(Value("icegate_object_store_written_bytes_total{operation=\"put\"}") >= Value("icegate_wal_written_bytes_total{signal=\"logs\"}"));
-        Assert.Contains("# TYPE icegate_wal_pending_bytes gauge", lines);
+        Assert.Equal(1, Value("icegate_wal_segments_total", "signal", "logs"));
+        Assert.Equal(3, Value("icegate_wal_records_total", "signal", "logs"));
+        Assert.Equal(0, Value("icegate_wal_segments_total", "signal", "spans"));
+        Assert.Equal(0, Value("icegate_wal_pending_bytes", "signal", "logs"));
+        Assert.True(Value("icegate_object_store_requests_total", "operation", "put") >= 1);
+        Assert.True(Value("icegate_object_store_written_bytes_total", "operation", "put") >= Value("icegate_wal_written_bytes_total", "signal", "logs"));
+        Assert.Equal(1, Value("icegate_ingest_ack_seconds_count", "signal", "logs"));
+        Assert.Equal(1, Value("icegate_wal_segment_build_seconds_count", "signal", "logs"));
+        Assert.Contains("# TYPE icegate_wal_pending_bytes gauge", text.Split('\n'));
+        Assert.Contains("# TYPE icegate_ingest_ack_seconds histogram", text.Split('\n'));
     }
 
     [Fact]

@@ -348,11 +348,12 @@ public sealed class SqlQueryTests(SqlFixture fixture) : IClassFixture<SqlFixture
             await Task.Delay(100, Token);
             metrics = await fixture.Http.GetStringAsync(new Uri(fixture.Process.QueryUrl, "/metrics"), Token);
         }
-        while (!metrics.Contains("icegate_queries_total{outcome=\"cancelled\"} 1", StringComparison.Ordinal) && DateTime.UtcNow < deadline);
+        while (PrometheusSamples.Sum(metrics, "icegate_queries_total", ("outcome", "cancelled")) != 1 && DateTime.UtcNow < deadline);
 
-        Assert.Contains("icegate_queries_total{outcome=\"cancelled\"} 1", metrics, StringComparison.Ordinal);
-        Assert.Contains("icegate_queries_total{outcome=\"timed_out\"} 1", metrics, StringComparison.Ordinal);
-        Assert.Contains("icegate_queries_running 0", metrics, StringComparison.Ordinal);
+        Assert.Equal(1, PrometheusSamples.Sum(metrics, "icegate_queries_total", ("outcome", "cancelled")));
+        Assert.Equal(1, PrometheusSamples.Sum(metrics, "icegate_queries_total", ("outcome", "timed_out")));
+        Assert.Equal(0, PrometheusSamples.Sum(metrics, "icegate_queries_running"));
+        Assert.Equal(1, PrometheusSamples.Sum(metrics, "icegate_query_seconds_count", ("api", "sql"), ("outcome", "timed_out")));
     }
 
     private static string Plain(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);

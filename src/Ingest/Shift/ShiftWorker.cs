@@ -214,7 +214,7 @@ public sealed partial class ShiftWorker
     /// </summary>
     private async Task RunTaskAsync(Lakehouse.Iceberg.TableMetadata table, ShiftPlan plan, ShiftTask task, CancellationToken cancellationToken)
     {
-        using var activity = Lakehouse.IceGateTracing.Source.StartActivity($"shift task {_table}");
+        using var activity = Lakehouse.IceGateTelemetry.Source.StartActivity($"shift task {_table}");
         activity?.SetTag("icegate.plan", plan.Id).SetTag("icegate.task", task.Index).SetTag("icegate.bytes", task.InputBytes);
         string manifest;
         try
@@ -255,7 +255,7 @@ public sealed partial class ShiftWorker
 
     private async Task CommitAsync(ShiftPlan plan, string? etag, CancellationToken cancellationToken)
     {
-        using var activity = Lakehouse.IceGateTracing.Source.StartActivity($"shift commit {_table}");
+        using var activity = Lakehouse.IceGateTelemetry.Source.StartActivity($"shift commit {_table}");
         activity?.SetTag("icegate.plan", plan.Id);
         var files = await _shifter.ReadManifestsAsync(plan, cancellationToken).ConfigureAwait(false);
         var update = new AppendFiles(files)

@@ -21,6 +21,9 @@ public sealed record WalSegment(string Key, long Offset);
 /// </summary>
 public sealed partial class WalWriter : IAsyncDisposable
 {
+    private static readonly System.Diagnostics.Metrics.Histogram<double> s_buildTime =
+        Lakehouse.IceGateTelemetry.SecondsHistogram("icegate_wal_segment_build", "Time to build a WAL segment (rows into Parquet by DuckDB), by signal.");
+
     // Never holds rows: it names and types the columns of the row buffers segments are built from.
     private const string StagingTable = "segment";
 
@@ -174,20 +177,21 @@ public sealed partial class WalWriter : IAsyncDisposable
     {
         // One segment serves many requests: its activities link to theirs rather than having one parent.
         var links = group.Where(p => p.Caller != default).Select(p => new System.Diagnostics.ActivityLink(p.Caller));
-        using var activity = Lakehouse.IceGateTracing.Source.StartActivity(System.Diagnostics.ActivityKind.Internal, parentContext: default, links: links, name: $"wal segment {Signal.ToString().ToLowerInvariant()}");
+        using var activity = Lakehouse.IceGateTelemetry.Source.StartActivity(System.Diagnostics.ActivityKind.Internal, parentContext: default, links: links, name: $"wal segment {Signal.ToString().ToLowerInvariant()}");
         activity?.SetTag("icegate.requests", group.Count).SetTag("icegate.records", group.Sum(p => p.Batch.RecordCount));
         try
         {
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
             byte[] content;
-            using (Lakehouse.IceGateTracing.Source.StartActivity("wal build"))
+            using (Lakehouse.IceGateTelemetry.Source.StartActivity("wal build"))
             {
                 content = BuildSegment(duck, group);
             }
 
             var built = System.Diagnostics.Stopwatch.GetElapsedTime(started);
+            s_buildTime.Record(built.TotalSeconds, new KeyValuePair<string, object?>("signal", Signal.ToString().ToLowerInvariant()));
             WalSegment segment;
-            using (Lakehouse.IceGateTracing.Source.StartActivity("wal put")?.SetTag("icegate.bytes", content.Length))
+            using (Lakehouse.IceGateTelemetry.Source.StartActivity("wal put")?.SetTag("icegate.bytes", content.Length))
             {
                 segment = await PublishAsync(content).ConfigureAwait(false);
             }

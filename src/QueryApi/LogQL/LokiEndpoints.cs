@@ -292,7 +292,7 @@ public static class LokiEndpoints
 
         public async Task RunAsync(HttpContext http, Func<LokiCall, LokiParameters, LogQLEvaluator, Task> handler)
         {
-            using var activity = Lakehouse.IceGateTracing.Source.StartActivity($"query {http.Request.Path}");
+            using var activity = Lakehouse.IceGateTelemetry.Source.StartActivity($"query {http.Request.Path}");
             using var timeout = new CancellationTokenSource(options.Timeout);
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, http.RequestAborted);
             var call = new LokiCall(http);
@@ -322,7 +322,7 @@ public static class LokiEndpoints
             }
             finally
             {
-                metrics.Finished(outcome, evaluator?.Counters ?? new QueryCounters());
+                metrics.Finished(outcome, evaluator?.Counters ?? new QueryCounters(), http.Request.Path.StartsWithSegments("/api/v1/logql", StringComparison.Ordinal) ? "logql" : "loki", TimeSpan.FromSeconds(call.ElapsedSeconds));
             }
         }
 
