@@ -73,7 +73,8 @@ internal sealed class LokiParameters
         var micros = double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds)
             ? seconds * 1e6
             : Units.TryDuration(text, out seconds) ? seconds * 1e6 : throw new QueryException(400, $"invalid {name}: '{text}' is not a duration such as 15s or 15000ms");
-        return micros > 0 ? UnixMicros.Checked(Math.Round(micros), name) : throw new QueryException(400, $"invalid {name}: zero or negative durations are not accepted. Try a positive integer");
+        // Below a microsecond (1ns, 0.0000001) rounds to zero, which no step or window can be.
+        return Math.Round(micros) >= 1 ? UnixMicros.Checked(Math.Round(micros), name) : throw new QueryException(400, $"invalid {name}: zero, negative or sub-microsecond durations are not accepted. Try a positive integer");
     }
 
     /// <summary>A metric query's step in µs: <c>step</c>, else Loki's default of about 250 points (whole seconds, at least one).</summary>

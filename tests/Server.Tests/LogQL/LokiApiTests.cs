@@ -301,7 +301,7 @@ public sealed class LokiApiTests(LokiFixture fixture) : IClassFixture<LokiFixtur
             Assert.Contains(message, body, StringComparison.Ordinal);
         }
 
-        foreach (var bad in (string[])["start=yesterday", "step=-5s", "limit=0", "direction=sideways"])
+        foreach (var bad in (string[])["start=yesterday", "step=-5s", "step=1ns", "step=0.0000001", "since=1e21", "end=Infinity", "limit=0", "direction=sideways"])
         {
             var (status, body, _) = await fixture.GetAsync($"/loki/api/v1/query_range?query={Uri.EscapeDataString("count_over_time({job=\"nginx\"}[5m])")}&{bad}", token: Token);
             Assert.True(status == HttpStatusCode.BadRequest, $"{bad}: {status} {body}");
