@@ -78,12 +78,17 @@ internal static class Startup
         // body limit would cut the stream first, which the library can only answer UNKNOWN.
         app.Use((context, next) =>
         {
-            if (context.Connection.LocalPort == listeners.OtlpGrpc.Port && context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+            if (context.Connection.LocalPort != listeners.OtlpGrpc.Port)
+            {
+                return next(context);
+            }
+
+            if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
             {
                 limit.MaxRequestBodySize = null;
             }
 
-            return next(context);
+            return GrpcFrameGuard.InvokeAsync(context, next, options.Ingest.MaxBodyBytes);
         });
         if (keys is not null)
         {

@@ -30,8 +30,9 @@ internal static class Regexes
         {
             return new Regex(anchored ? $"^(?:{translated})$" : translated, RegexOptions.CultureInvariant | RegexOptions.NonBacktracking);
         }
-        catch (ArgumentException e)
+        catch (Exception e) when (e is ArgumentException or NotSupportedException)
         {
+            // NotSupportedException: constructs the linear-time engine refuses (atomic groups, lookarounds).
             throw new QueryException(400, $"parse error: invalid regular expression \"{pattern}\": {e.Message}");
         }
     }
