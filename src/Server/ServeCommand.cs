@@ -38,8 +38,7 @@ internal static class ServeCommand
 
         await using (app)
         {
-            var options = app.Services.GetRequiredService<IceGateOptions>();
-            if (PortsInUse(Listeners.Parse(options)) is { Count: > 0 } taken)
+            if (PortsInUse(app.Services.GetRequiredService<Listeners>()) is { Count: > 0 } taken)
             {
                 return Fail(taken);
             }

@@ -47,6 +47,7 @@ internal static class Startup
         var listeners = Listeners.Parse(options);
         builder.WebHost.ConfigureKestrel(kestrel => listeners.Configure(kestrel, options.Ingest.MaxBodyBytes));
         builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(listeners);
         builder.Services.AddSingleton(store);
         var catalog = new IcebergCatalog(store.Store);
         builder.Services.AddSingleton(catalog);

@@ -39,7 +39,7 @@ internal static class NodeScripts
     private static string Install(string packages)
     {
         var cache = Environment.GetEnvironmentVariable("XDG_CACHE_HOME") is { Length: > 0 } xdg ? xdg : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache");
-        var directory = Path.Combine(cache, "icegate", "parquet-reader", packages.Replace(' ', '+').Replace('/', '_'));
+        var directory = Path.Combine(cache, "icegate", "node-packages", packages.Replace(' ', '+').Replace('/', '_'));
         if (Directory.Exists(directory))
         {
             return directory;
