@@ -53,7 +53,7 @@ if (!File.Exists(binary))
 var scratch = Directory.CreateTempSubdirectory("icegate-load-").FullName;
 var (queryPort, httpPort, grpcPort) = (FreePort(), FreePort(), FreePort());
 var start = new ProcessStartInfo("dotnet") { WorkingDirectory = scratch, RedirectStandardOutput = true, RedirectStandardError = true };
-foreach (var argument in new[] { binary, "serve", $"--QueryUrl=http://127.0.0.1:{queryPort}", $"--OtlpHttpUrl=http://127.0.0.1:{httpPort}", $"--OtlpGrpcUrl=http://127.0.0.1:{grpcPort}", "--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:IceGate.Wal=Debug" }.Concat(extraFlags))
+foreach (var argument in new[] { binary, "serve", $"--QueryUrl=http://127.0.0.1:{queryPort}", $"--OtlpHttpUrl=http://127.0.0.1:{httpPort}", $"--OtlpGrpcUrl=http://127.0.0.1:{grpcPort}", "--FlightSqlUrl=http://127.0.0.1:0", "--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:IceGate.Wal=Debug" }.Concat(extraFlags))
 {
     start.ArgumentList.Add(argument);
 }

@@ -3,10 +3,17 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json.Nodes;
+using Apache.Arrow;
+using Apache.Arrow.Flight;
+using Apache.Arrow.Flight.Client;
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Net.Client;
 using IceGate.Catalog;
 using IceGate.Lakehouse.DuckDB;
 using IceGate.Lakehouse.Iceberg;
 using IceGate.Lakehouse.Storage;
+using IceGate.QueryApi.FlightSql.Protocol;
 
 // Query benchmark. Generates (once, then reuses) a logs table of realistic rows in Iceberg on the
 // local store, starts the real icegate binary (Release) on it, and times five queries through
@@ -21,9 +28,10 @@ using IceGate.Lakehouse.Storage;
 //
 //   dotnet run -c Release --project benchmarks/QueryBenchmark -- logql [rows=10000000] [runs=7] [data-directory]
 //
-// With "results" first, it times fetching every row (SELECT * FROM logs) as an Arrow IPC stream and
-// as Parquet, alternating, each from a fresh server (its file cache empty), with the server's peak
-// memory above its idle level during the request (sampled every 10 ms):
+// With "results" first, it times fetching every row (SELECT * FROM logs) as an Arrow IPC stream, as
+// Parquet and over Arrow Flight SQL (the Arrow project's FlightClient), alternating, each from a fresh
+// server (its file cache empty), with the server's peak memory above its idle level during the
+// request (sampled every 10 ms):
 //
 //   dotnet run -c Release --project benchmarks/QueryBenchmark -- results [rows=1000000] [runs=5] [data-directory]
 var mode = args.FirstOrDefault() is "logql" or "results" ? args[0] : "sql";
@@ -183,7 +191,7 @@ async Task<int> LogQLBenchmarkAsync()
 async Task<int> ResultFormatsBenchmarkAsync()
 {
     var path = $"/api/v1/sql?limit={rows}&q={Uri.EscapeDataString("SELECT * FROM logs")}";
-    var results = new Dictionary<string, List<(double Ms, long Bytes, long PeakMiB)>> { ["arrow"] = [], ["parquet"] = [] };
+    var results = new Dictionary<string, List<(double Ms, long Bytes, long PeakMiB)>> { ["arrow"] = [], ["parquet"] = [], ["flight sql"] = [] };
     for (var run = -1; run < runs; run++)
     {
         foreach (var format in results.Keys)
@@ -201,7 +209,7 @@ async Task<int> ResultFormatsBenchmarkAsync()
                 }
             });
             var clock = Stopwatch.StartNew();
-            var bytes = await server.DownloadAsync(Tenant, $"{path}&format={format}");
+            var bytes = format == "flight sql" ? await server.FlightDownloadAsync(Tenant, "SELECT * FROM logs") : await server.DownloadAsync(Tenant, $"{path}&format={format}");
             var elapsed = clock.Elapsed.TotalMilliseconds;
             await sampling.CancelAsync();
             await sampler;
@@ -346,16 +354,17 @@ internal sealed class IceGateServer : IAsyncDisposable
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromMinutes(10) };
     private readonly string _scratch;
     private readonly int _port;
+    private readonly int _flightPort;
 
-    private IceGateServer(Process process, string scratch, int port) => (_process, _scratch, _port) = (process, scratch, port);
+    private IceGateServer(Process process, string scratch, int port, int flightPort) => (_process, _scratch, _port, _flightPort) = (process, scratch, port, flightPort);
 
     public static async Task<IceGateServer> StartAsync(string binary, string dataDirectory)
     {
         var scratch = Directory.CreateTempSubdirectory("icegate-query-bench-run-").FullName;
-        var port = FreePort();
+        var (port, flightPort) = (FreePort(), FreePort());
         var start = new ProcessStartInfo("dotnet") { WorkingDirectory = scratch, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in (string[])[binary, "serve", $"--DataDirectory={dataDirectory}", $"--QueryUrl=http://127.0.0.1:{port}", $"--OtlpHttpUrl=http://127.0.0.1:{FreePort()}", $"--OtlpGrpcUrl=http://127.0.0.1:{FreePort()}",
-            "--Shift:Enabled=false", "--Maintenance:Enabled=false", $"--Query:CacheDirectory={Path.Combine(scratch, "cache")}", "--Query:Timeout=00:10:00", "--Logging:LogLevel:Default=Warning"])
+        foreach (var argument in (string[])[binary, "serve", $"--DataDirectory={dataDirectory}", $"--QueryUrl=http://127.0.0.1:{port}", $"--OtlpHttpUrl=http://127.0.0.1:{FreePort()}", $"--OtlpGrpcUrl=http://127.0.0.1:{FreePort()}", $"--FlightSqlUrl=http://127.0.0.1:{flightPort}",
+            "--Shift:Enabled=false", "--Maintenance:Enabled=false", $"--Query:CacheDirectory={Path.Combine(scratch, "cache")}", "--Query:Timeout=00:10:00", "--Query:MaxLimit=100000000", "--Logging:LogLevel:Default=Warning"])
         {
             start.ArgumentList.Add(argument);
         }
@@ -365,7 +374,7 @@ internal sealed class IceGateServer : IAsyncDisposable
         process.ErrorDataReceived += (_, _) => { };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var server = new IceGateServer(process, scratch, port);
+        var server = new IceGateServer(process, scratch, port, flightPort);
         for (var attempt = 0; ; attempt++)
         {
             try
@@ -411,6 +420,29 @@ internal sealed class IceGateServer : IAsyncDisposable
 
         return total;
     }
+
+    /// <summary>Runs a statement over Flight SQL, reading every batch, and returns the bytes of the Arrow buffers received.</summary>
+    public async Task<long> FlightDownloadAsync(string tenant, string sql)
+    {
+        using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{_flightPort}", new GrpcChannelOptions { MaxReceiveMessageSize = null });
+        var client = new FlightClient(channel);
+        var headers = new Grpc.Core.Metadata { { "x-scope-orgid", tenant } };
+        var info = await client.GetInfo(FlightDescriptor.CreateCommandDescriptor(Any.Pack(new CommandStatementQuery { Query = sql }).ToByteArray()), headers).ResponseAsync;
+        long total = 0;
+        foreach (var endpoint in info.Endpoints)
+        {
+            using var call = client.GetStream(endpoint.Ticket, headers);
+            while (await call.ResponseStream.MoveNext(default))
+            {
+                using var batch = call.ResponseStream.Current;
+                total += batch.Arrays.Sum(array => BufferBytes(array.Data));
+            }
+        }
+
+        return total;
+    }
+
+    private static long BufferBytes(ArrayData data) => data.Buffers.Sum(b => (long)b.Length) + (data.Children ?? []).Sum(BufferBytes);
 
     /// <summary>Runs a query and returns its rows.</summary>
     public JsonArray Query(string tenant, string sql) => Get(tenant, $"/api/v1/sql?limit=100000&q={Uri.EscapeDataString(sql)}")["rows"]!.AsArray();

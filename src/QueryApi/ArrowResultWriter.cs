@@ -1,15 +1,13 @@
 using Apache.Arrow;
-using Apache.Arrow.C;
 using Apache.Arrow.Ipc;
 using IceGate.Lakehouse.DuckDB;
 
 namespace IceGate.QueryApi;
 
 /// <summary>
-/// Streams a result as an Arrow IPC stream (<c>application/vnd.apache.arrow.stream</c>): DuckDB
-/// converts each chunk (2,048 rows) to Arrow through the C data interface, Apache.Arrow imports
-/// it without copying and writes it as one record batch, so memory stays at a chunk whatever the
-/// result's size. pandas, polars and pyarrow read the stream straight from the URL.
+/// Streams a result as an Arrow IPC stream (<c>application/vnd.apache.arrow.stream</c>), each
+/// DuckDB chunk as one record batch (<see cref="DuckDBArrowExport"/>), so memory stays at a chunk
+/// whatever the result's size. pandas, polars and pyarrow read the stream straight from the URL.
 /// </summary>
 internal static class ArrowResultWriter
 {
@@ -18,11 +16,11 @@ internal static class ArrowResultWriter
     /// <summary>Writes the rows the reader has left (its first row may already be read), at most <paramref name="limit"/>.</summary>
     public static async Task WriteAsync(DuckDBDataReader reader, Stream output, int limit, QueryCounters counters, CancellationToken cancellationToken)
     {
-        var schema = ImportSchema(reader);
+        var schema = DuckDBArrowExport.Schema(reader);
         using var writer = new ArrowStreamWriter(output, schema, leaveOpen: true);
         await writer.WriteStartAsync(cancellationToken).ConfigureAwait(false);
         long rows = 0;
-        while (rows < limit && NextBatch(reader, schema) is { } batch)
+        while (rows < limit && DuckDBArrowExport.NextBatch(reader, schema) is { } batch)
         {
             using (batch)
             {
@@ -45,7 +43,7 @@ internal static class ArrowResultWriter
         }
 
         // A result of exactly `limit` rows is truncated only if DuckDB has more.
-        if (rows == limit && !counters.Truncated && NextBatch(reader, schema) is { } more)
+        if (rows == limit && !counters.Truncated && DuckDBArrowExport.NextBatch(reader, schema) is { } more)
         {
             more.Dispose();
             counters.Truncated = true;
@@ -53,33 +51,5 @@ internal static class ArrowResultWriter
 
         counters.Rows = rows;
         await writer.WriteEndAsync(cancellationToken).ConfigureAwait(false);
-    }
-
-    private static unsafe Schema ImportSchema(DuckDBDataReader reader)
-    {
-        var schema = CArrowSchema.Create();
-        try
-        {
-            reader.ExportArrowSchema((nint)schema);
-            return CArrowSchemaImporter.ImportSchema(schema);
-        }
-        finally
-        {
-            CArrowSchema.Free(schema);
-        }
-    }
-
-    private static unsafe RecordBatch? NextBatch(DuckDBDataReader reader, Schema schema)
-    {
-        var array = CArrowArray.Create();
-        try
-        {
-            // The importer takes over the array's buffers; the batch releases them when disposed.
-            return reader.ExportArrowChunk((nint)array) ? CArrowArrayImporter.ImportRecordBatch(array, schema) : null;
-        }
-        finally
-        {
-            CArrowArray.Free(array);
-        }
     }
 }

@@ -84,11 +84,17 @@ public sealed class QueryEngine : IDisposable
     public Task<PreparedQuery> PrepareAsync(SqlQuery query, CancellationToken cancellationToken) => PrepareAsync(query, known: null, cancellationToken);
 
     /// <summary>
+    /// The query checked, on a connection where every table it names is an empty view of that
+    /// table's own columns: its result's columns are known without planning or fetching a file.
+    /// </summary>
+    public Task<PreparedQuery> DescribeAsync(SqlQuery query, CancellationToken cancellationToken) => PrepareAsync(query, known: null, cancellationToken, readsData: false);
+
+    /// <summary>
     /// <see cref="PrepareAsync(SqlQuery, CancellationToken)"/> for a statement IceGate wrote itself,
     /// whose tables and pruning predicates it knows (<paramref name="known"/>): not parsed or checked
     /// again. DuckDB's own limits on the connection still hold.
     /// </summary>
-    internal async Task<PreparedQuery> PrepareAsync(SqlQuery query, SqlAnalysis? known, CancellationToken cancellationToken)
+    internal async Task<PreparedQuery> PrepareAsync(SqlQuery query, SqlAnalysis? known, CancellationToken cancellationToken, bool readsData = true)
     {
         ArgumentNullException.ThrowIfNull(query);
         var limits = _options.LimitsFor(query.Tenant);
@@ -102,9 +108,9 @@ public sealed class QueryEngine : IDisposable
             foreach (var table in TableSchemas.All)
             {
                 // A view another query left must not outlive it unless this query wants it as it is.
-                var view = analysis.Tables.Contains(table.Name)
-                    ? ViewSql(query, table, await PlanTableAsync(query, table.Name, analysis.Pruning[table.Name], limits, counters, pinned, cancellationToken).ConfigureAwait(false))
-                    : null;
+                var view = !analysis.Tables.Contains(table.Name) ? null
+                    : readsData ? ViewSql(query, table, await PlanTableAsync(query, table.Name, analysis.Pruning[table.Name], limits, counters, pinned, cancellationToken).ConfigureAwait(false))
+                    : ViewSql(query, table, ([], []));
                 connection.SetView(table.Name, view);
             }
 

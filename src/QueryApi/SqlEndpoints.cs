@@ -179,8 +179,7 @@ public static class SqlEndpoints
         {
             using (var command = prepared.Connection.CreateCommand())
             {
-                // The statement is a single checked SELECT; the line breaks end any trailing comment.
-                command.CommandText = $"COPY (SELECT * FROM (\n{query.Sql.TrimEnd().TrimEnd(';')}\n) LIMIT {query.Limit}) TO '{path}' (FORMAT parquet, COMPRESSION zstd)";
+                command.CommandText = $"COPY (SELECT * FROM {query.Subquery} LIMIT {query.Limit}) TO '{path}' (FORMAT parquet, COMPRESSION zstd)";
                 prepared.Counters.Rows = await Task.Factory.StartNew(() => command.ExecuteNonQueryAsync(token), token, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap().ConfigureAwait(false);
             }
 

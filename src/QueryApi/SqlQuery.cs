@@ -32,4 +32,8 @@ public enum ResultFormat
 /// <param name="SnapshotId">Read this snapshot of each table instead of the current one.</param>
 /// <param name="AsOfMs">Read the snapshots current at this time (Unix ms) instead of the current ones.</param>
 /// <param name="Prune">Whether files are pruned by the query's predicates (off only to check that pruning changes nothing).</param>
-public sealed record SqlQuery(string Sql, string Tenant, long? FromMicros, long? ToMicros, int Limit, ResultFormat Format, long? SnapshotId = null, long? AsOfMs = null, bool Prune = true);
+public sealed record SqlQuery(string Sql, string Tenant, long? FromMicros, long? ToMicros, int Limit, ResultFormat Format, long? SnapshotId = null, long? AsOfMs = null, bool Prune = true)
+{
+    /// <summary>The statement as a parenthesized subquery; the line breaks end any trailing comment.</summary>
+    internal string Subquery => $"(\n{Sql.TrimEnd().TrimEnd(';')}\n)";
+}

@@ -27,6 +27,9 @@ public sealed class IceGateOptions
     /// <summary>The OTLP/gRPC listener (HTTP/2 without TLS).</summary>
     public string OtlpGrpcUrl { get; set; } = "http://0.0.0.0:4317";
 
+    /// <summary>The Arrow Flight SQL listener (gRPC, HTTP/2 without TLS).</summary>
+    public string FlightSqlUrl { get; set; } = "http://0.0.0.0:8815";
+
     /// <summary>The Iceberg catalog.</summary>
     public CatalogOptions Catalog { get; set; } = new();
 

@@ -103,7 +103,7 @@ internal static class ServeCommand
     private static List<string> PortsInUse(Listeners listeners)
     {
         var taken = new List<string>();
-        foreach (var (setting, endPoint) in new[] { (nameof(IceGateOptions.QueryUrl), listeners.Query), (nameof(IceGateOptions.OtlpHttpUrl), listeners.OtlpHttp), (nameof(IceGateOptions.OtlpGrpcUrl), listeners.OtlpGrpc) })
+        foreach (var (setting, endPoint) in listeners.All)
         {
             using var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
             // As Kestrel binds: a port whose last connections linger in TIME_WAIT is free.

@@ -4,6 +4,7 @@ using IceGate.Ingest;
 using IceGate.Ingest.Receivers;
 using IceGate.Lakehouse;
 using IceGate.QueryApi;
+using IceGate.QueryApi.FlightSql;
 using IceGate.QueryApi.LogQL;
 using IceGate.Server.Security;
 using Microsoft.AspNetCore.Http.Features;
@@ -59,12 +60,13 @@ internal static class Startup
         builder.Services.AddSingleton<AuthFailures>();
         builder.Services.AddSingleton<StoreHealthCheck>();
         builder.Services.AddOtlpGrpc(options.Ingest);
+        var version = typeof(IceGateOptions).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "dev";
+        builder.Services.AddFlightSql(new FlightSqlSettings(options.Query, options.Ingest.DefaultTenant, version));
 
         // grpc.health.v1 on the OTLP/gRPC port: the store's health, asked at each Check, not cached.
         builder.Services.AddGrpcHealthChecks(health => health.UseHealthChecksCache = false).AddCheck<StoreHealthCheck>("store");
         builder.Services.AddSingleton(services => new IngestPipeline(store.Store, options.Ingest, services.GetRequiredService<ILoggerFactory>()));
         builder.Services.AddOpenApi(OpenApiDocument.Name, OpenApiDocument.Configure);
-        var version = typeof(IceGateOptions).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "dev";
         var telemetry = builder.Services.AddOpenTelemetry().ConfigureResource(resource => resource.AddService("icegate", serviceVersion: version));
         telemetry.AddMetrics();
         if (options.Telemetry.OtlpEndpoint is { } endpoint)
@@ -105,6 +107,7 @@ internal static class Startup
         app.MapOtlpHttp(pipeline, listeners.OtlpHttpHost);
         app.MapOtlpGrpc(listeners.OtlpGrpcHost);
         app.MapGrpcHealthChecksService().RequireHost(listeners.OtlpGrpcHost);
+        app.MapFlightSql(listeners.FlightSqlHost);
         var engine = app.Services.GetRequiredService<QueryEngine>();
         var queryMetrics = app.Services.GetRequiredService<QueryMetrics>();
         app.MapSqlApi(engine, queryMetrics, options.Query, options.Ingest.DefaultTenant);

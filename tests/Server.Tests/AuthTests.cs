@@ -53,7 +53,7 @@ public sealed class AuthTests : IAsyncLifetime
         var entries = new List<string>();
         foreach (var (name, tenant, scopes) in new[] { ("writer", "acme", "write"), ("reader", "acme", "read"), ("globex", "globex", "read,write"), ("operator", "*", "admin"), ("lakehouse", "*", "read") })
         {
-            var (token, entry) = await NewKeyAsync(name, tenant, scopes);
+            var (token, entry) = await IceGateKeys.NewAsync(name, tenant, scopes);
             _tokens[name] = token;
             entries.Add(entry);
         }
@@ -265,22 +265,5 @@ public sealed class AuthTests : IAsyncLifetime
         }
 
         return await _client.SendAsync(request, TestContext.Current.CancellationToken);
-    }
-
-    /// <summary>Runs <c>icegate keys new</c> and reads the token and the entry it prints.</summary>
-    private static async Task<(string Token, string Entry)> NewKeyAsync(string id, string tenant, string scopes)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in new[] { Path.Combine(AppContext.BaseDirectory, "icegate.dll"), "keys", "new", "--id", id, "--tenant", tenant, "--scopes", scopes })
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start)!;
-        var output = await process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
-        await process.WaitForExitAsync(TestContext.Current.CancellationToken);
-        Assert.Equal(0, process.ExitCode);
-        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        return (lines.Single(l => l.StartsWith("token: ", StringComparison.Ordinal))[7..], lines.Single(l => l.StartsWith("entry: ", StringComparison.Ordinal))[7..]);
     }
 }

@@ -30,6 +30,8 @@ public sealed class IceGateProcess : IAsyncDisposable
 
     public Uri OtlpGrpcUrl { get; private set; } = null!;
 
+    public Uri FlightSqlUrl { get; private set; } = null!;
+
     /// <summary>Whether this class picked the ports (so that it may pick others if one was taken meanwhile).</summary>
     private bool PicksPorts => _arguments is ["serve", ..] && !_arguments.Any(a => a.StartsWith("--QueryUrl", StringComparison.Ordinal));
 
@@ -96,6 +98,7 @@ public sealed class IceGateProcess : IAsyncDisposable
         QueryUrl = new Uri($"http://127.0.0.1:{FreePort()}");
         OtlpHttpUrl = new Uri($"http://127.0.0.1:{FreePort()}");
         OtlpGrpcUrl = new Uri($"http://127.0.0.1:{FreePort()}");
+        FlightSqlUrl = new Uri($"http://127.0.0.1:{FreePort()}");
         var start = new ProcessStartInfo("dotnet")
         {
             WorkingDirectory = WorkingDirectory,
@@ -113,6 +116,7 @@ public sealed class IceGateProcess : IAsyncDisposable
             start.ArgumentList.Add($"--QueryUrl={QueryUrl}");
             start.ArgumentList.Add($"--OtlpHttpUrl={OtlpHttpUrl}");
             start.ArgumentList.Add($"--OtlpGrpcUrl={OtlpGrpcUrl}");
+            start.ArgumentList.Add($"--FlightSqlUrl={FlightSqlUrl}");
         }
 
         foreach (var (name, value) in _environment ?? new Dictionary<string, string>())

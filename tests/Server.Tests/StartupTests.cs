@@ -83,7 +83,7 @@ public sealed class StartupTests : IDisposable
         taken.Start();
         var port = ((IPEndPoint)taken.LocalEndpoint).Port;
         // All three listeners named, so that the test harness adds none of its own.
-        var (code, output) = await RunAsync(["serve", "--QueryUrl=http://127.0.0.1:0", $"--OtlpHttpUrl=http://127.0.0.1:{port}", "--OtlpGrpcUrl=http://127.0.0.1:0"]);
+        var (code, output) = await RunAsync(["serve", "--QueryUrl=http://127.0.0.1:0", $"--OtlpHttpUrl=http://127.0.0.1:{port}", "--OtlpGrpcUrl=http://127.0.0.1:0", "--FlightSqlUrl=http://127.0.0.1:0"]);
         Assert.Equal(1, code);
         Assert.Contains($"OtlpHttpUrl 127.0.0.1:{port}: address already in use", output, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);

@@ -8,7 +8,7 @@ namespace IceGate.Server.Security;
 /// With <c>Auth:KeysFile</c> set, every request but the health probes needs a key: a bearer token
 /// (gRPC: the <c>authorization</c> metadata), or Basic auth with the token as password for
 /// clients that only do Basic. OTLP and Loki push need <c>write</c>; everything else on the query
-/// listener <c>read</c>; the REST catalog also a key for every tenant, since its tables hold every
+/// listener, and Flight SQL, <c>read</c>; the REST catalog also a key for every tenant, since its tables hold every
 /// tenant's files. The key decides the tenant: <c>X-Scope-OrgID</c> naming another is refused
 /// unless the key's tenant is <c>*</c>, and is set to the key's tenant for what comes after.
 /// </summary>
