@@ -81,6 +81,11 @@ internal static class Startup
         // body limit would cut the stream first, which the library can only answer UNKNOWN.
         app.Use((context, next) =>
         {
+            if (context.Connection.LocalPort == listeners.FlightSql.Port)
+            {
+                return GrpcFrameGuard.InvokeAsync(context, ctx => FlightRequestGuard.InvokeAsync(ctx, next, options.Ingest.MaxBodyBytes), options.Ingest.MaxBodyBytes);
+            }
+
             if (context.Connection.LocalPort != listeners.OtlpGrpc.Port)
             {
                 return next(context);

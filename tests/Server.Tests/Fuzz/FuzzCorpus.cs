@@ -1,4 +1,5 @@
 using System.Text;
+using IceGate.Server.Tests.FlightSql;
 using IceGate.Tests;
 
 namespace IceGate.Server.Tests.Fuzz;
@@ -63,6 +64,23 @@ internal static class FuzzCorpus
 
     private static ulong NowNanos => (ulong)(DateTime.UtcNow - DateTime.UnixEpoch).Ticks * 100;
 
+    /// <summary>
+    /// Flight calls (method, request message) carrying Flight SQL commands. Flight.proto:
+    /// FlightDescriptor {type = 1 (2 = CMD), cmd = 2}, Ticket {ticket = 1}, Action {type = 1, body = 2}.
+    /// </summary>
+    public static readonly (string Method, Func<byte[]> Request)[] FlightSql =
+    [
+        ("GetFlightInfo", () => Descriptor(FlightSqlCommands.Statement("SELECT body, resource_attributes FROM logs WHERE body LIKE '%fuzz%' LIMIT 5"))),
+        ("GetFlightInfo", () => Descriptor(FlightSqlCommands.GetTables("%o%", includeSchema: true))),
+        ("GetFlightInfo", () => Descriptor(FlightSqlCommands.GetSqlInfo(0, 3, 504))),
+        ("GetSchema", () => Descriptor(FlightSqlCommands.Statement("SELECT count(*) FROM spans"))),
+        ("DoGet", () => new Proto().Bytes(1, FlightSqlCommands.GetTables(null, includeSchema: true))),
+        ("DoGet", () => new Proto().Bytes(1, FlightSqlCommands.GetSqlInfo())),
+        ("DoAction", () => new Proto().String(1, "CreatePreparedStatement").Bytes(2, FlightSqlCommands.CreatePreparedStatement("SELECT 1 AS one"))),
+        ("DoAction", () => new Proto().String(1, "ClosePreparedStatement").Bytes(2, FlightSqlCommands.ClosePreparedStatement([1, 2, 3]))),
+        ("ListActions", () => []),
+    ];
+
     public static byte[] Logs() => Proto.Logs("fuzz", "fuzz seed line", "{\"status\":500,\"path\":\"/x\"}", "level=error duration=3s");
 
     public static byte[] Traces() => Proto.Traces("fuzz", "GET /fuzz", NowNanos);
@@ -85,4 +103,6 @@ internal static class FuzzCorpus
     public static string LokiPushJson() => $$$"""{"streams":[{"stream":{"service_name":"fuzz","env":"prod"},"values":[["{{{NowNanos}}}","loki json seed",{"trace_id":"abc"}]]}]}""";
 
     public static byte[] Utf8(string text) => Encoding.UTF8.GetBytes(text);
+
+    private static byte[] Descriptor(byte[] command) => new Proto().Varint(1, 2).Bytes(2, command);
 }

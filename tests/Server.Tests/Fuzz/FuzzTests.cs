@@ -51,6 +51,7 @@ public sealed class FuzzTests : IDisposable
         [
             ("LogQL", LogQLAsync), ("SQL", SqlAsync), ("query parameters", ParametersAsync), ("OTLP protobuf", OtlpProtobufAsync),
             ("OTLP JSON", OtlpJsonAsync), ("gRPC frames", GrpcAsync), ("Loki push", LokiPushAsync), ("REST catalog", RestCatalogAsync),
+            ("Flight SQL", FlightSqlAsync),
         ];
         var requests = new Dictionary<string, int>();
         for (var f = 0; f < families.Length; f++)
@@ -153,7 +154,19 @@ public sealed class FuzzTests : IDisposable
             ("/opentelemetry.proto.collector.metrics.v1.MetricsService/Export", FuzzCorpus.Metrics),
             ("/opentelemetry.proto.collector.logs.v1.LogsService/Nope", FuzzCorpus.Logs),
         ]);
-        var message = mutator.Random.Next(3) == 0 ? seed() : mutator.Bytes(seed());
+        return await GrpcCallAsync(mutator, _icegate.OtlpGrpcUrl, service, seed());
+    }
+
+    private Task<string> FlightSqlAsync(Mutator mutator)
+    {
+        var (method, seed) = mutator.Pick(FuzzCorpus.FlightSql);
+        return GrpcCallAsync(mutator, _icegate.FlightSqlUrl, $"/arrow.flight.protocol.FlightService/{method}", seed());
+    }
+
+    /// <summary>One gRPC call with a seed message, often mutated, sometimes compressed, sometimes in a broken frame.</summary>
+    private async Task<string> GrpcCallAsync(Mutator mutator, Uri listener, string service, byte[] seed)
+    {
+        var message = mutator.Random.Next(3) == 0 ? seed : mutator.Bytes(seed);
         var compressed = mutator.Random.Next(4) == 0;
         var frame = Proto.Frame(compressed ? Gzip(message) : message, compressed);
         switch (mutator.Random.Next(4))
@@ -170,7 +183,7 @@ public sealed class FuzzTests : IDisposable
                 break;
         }
 
-        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(_icegate.OtlpGrpcUrl, service))
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(listener, service))
         {
             Version = HttpVersion.Version20,
             VersionPolicy = HttpVersionPolicy.RequestVersionExact,
