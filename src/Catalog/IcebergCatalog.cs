@@ -1,6 +1,7 @@
 using System.Globalization;
 using IceGate.Catalog.Internal;
 using IceGate.Lakehouse.Iceberg;
+using IceGate.Lakehouse.Index;
 using IceGate.Lakehouse.Storage;
 
 namespace IceGate.Catalog;
@@ -164,7 +165,8 @@ public sealed class IcebergCatalog
 
     /// <summary>
     /// Files under a table's location that no retained state references (failed or crashed
-    /// commits' metadata, manifests and data files; expired snapshots' files), last modified
+    /// commits' metadata, manifests and data files; expired snapshots' files; the indexes of all
+    /// those data files), last modified
     /// before <paramref name="olderThan"/> so that commits in flight are left alone.
     /// </summary>
     public async Task<IReadOnlyList<string>> FindOrphansAsync(string ns, string name, DateTimeOffset olderThan, CancellationToken cancellationToken = default)
@@ -188,8 +190,9 @@ public sealed class IcebergCatalog
         var orphans = new List<string>();
         await foreach (var item in _store.ListAllAsync(_files.KeyOf(table.Metadata.Location) + "/", cancellationToken).ConfigureAwait(false))
         {
+            // A data file's index lives as long as the data file is referenced.
             var uri = _files.UriOf(item.Key);
-            if (!referenced.Contains(uri) && item.LastModified < olderThan)
+            if (!referenced.Contains(IndexKeys.DataFileOf(uri) ?? uri) && item.LastModified < olderThan)
             {
                 orphans.Add(uri);
             }

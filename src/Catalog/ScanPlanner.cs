@@ -23,7 +23,15 @@ public sealed record ScanRequest
 
     /// <summary>Only rows where each named top-level column equals the value.</summary>
     public IReadOnlyDictionary<string, object> Equalities { get; init; } = new Dictionary<string, object>();
+
+    /// <summary>Only rows holding, for each needle, one of its values in its indexed column: what skipping indexes can prune by.</summary>
+    public IReadOnlyList<IndexNeedle> Needles { get; init; } = [];
 }
+
+/// <summary>A predicate a file's skipping index answers: some row has one of <paramref name="Values"/> in the filter <paramref name="Filter"/>.</summary>
+/// <param name="Filter">The index filter (<c>trace_id</c>, <c>span_id</c>, <c>attribute:&lt;key&gt;</c>).</param>
+/// <param name="Values">The values, any of which a matching row holds.</param>
+public sealed record IndexNeedle(string Filter, IReadOnlyList<string> Values);
 
 /// <summary>The files a scan must read, and how much pruning saved.</summary>
 public sealed record ScanPlan(Snapshot? Snapshot, IReadOnlyList<DataFile> Files, int ManifestsConsidered, int ManifestsPruned, int FilesConsidered, int FilesPruned);

@@ -17,6 +17,9 @@ public sealed class QueryCounters
     /// <summary>Of those, files pruned by partition values and column bounds.</summary>
     public int FilesPruned { get; set; }
 
+    /// <summary>Of the files left after that, files skipped because their skipping index rules the query's needles out.</summary>
+    public int FilesSkippedByIndex { get; set; }
+
     /// <summary>Files DuckDB read: data files left after pruning plus WAL segments.</summary>
     public int FilesScanned { get; set; }
 
@@ -58,6 +61,7 @@ public sealed class QueryCounters
         SnapshotId ??= other.SnapshotId;
         FilesConsidered += other.FilesConsidered;
         FilesPruned += other.FilesPruned;
+        FilesSkippedByIndex += other.FilesSkippedByIndex;
         FilesScanned += other.FilesScanned;
         WalSegments += other.WalSegments;
         Rows += other.Rows;

@@ -5,6 +5,8 @@ using IceGate.Catalog;
 using IceGate.Lakehouse.DuckDB;
 using IceGate.Lakehouse.Iceberg;
 using IceGate.Lakehouse.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace IceGate.QueryApi;
 
@@ -26,6 +28,7 @@ public sealed class QueryEngine : IDisposable
     private readonly TableCache _tables;
     private readonly ScanPlanner _planner;
     private readonly DuckDBDatabase _database;
+    private readonly IndexPruner _indexes;
 
     // Dashboards repeat statements, and consecutive queries of a tenant plan the same files: a
     // statement's analysis and a connection's views are kept for the next query that needs them.
@@ -34,7 +37,7 @@ public sealed class QueryEngine : IDisposable
     private readonly QueryAdmission _admission = new();
 
     /// <summary>Creates the engine and its DuckDB instance, and empties the cache directory.</summary>
-    public QueryEngine(IcebergCatalog catalog, IObjectStore store, string ns, QueryOptions options)
+    public QueryEngine(IcebergCatalog catalog, IObjectStore store, string ns, QueryOptions options, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(options);
@@ -44,6 +47,7 @@ public sealed class QueryEngine : IDisposable
         _planner = new ScanPlanner(catalog);
         var root = PrepareDirectory(options.CacheDirectory);
         Cache = new ObjectCache(store, Path.Combine(root, "objects"), options.CacheBytes);
+        _indexes = new IndexPruner(store, options.ParallelFetches, options.IndexCacheBytes, logger ?? NullLogger.Instance);
         ResultsDirectory = Directory.CreateDirectory(Path.Combine(root, "results")).FullName;
         var settings = new Dictionary<string, string>
         {
@@ -192,11 +196,13 @@ public sealed class QueryEngine : IDisposable
                 throw new QueryException(404, $"{table}: {e.Message}");
             }
 
+            var indexed = new QueryCounters();
+            var files = query.Prune ? await _indexes.PruneAsync(plan.Files, predicates.Needles, indexed, cancellationToken).ConfigureAwait(false) : plan.Files;
             var tenantField = loaded.Metadata.CurrentSchema.Field("tenant_id").Id;
-            var own = plan.Files.Select(f => OnlyHolds(loaded.Metadata.Spec(f.SpecId), tenantField, f, query.Tenant)).ToList();
-            var keys = plan.Files.Select(f => _store.KeyOf(f.FilePath)).ToList();
+            var own = files.Select(f => OnlyHolds(loaded.Metadata.Spec(f.SpecId), tenantField, f, query.Tenant)).ToList();
+            var keys = files.Select(f => _store.KeyOf(f.FilePath)).ToList();
             var segments = 0;
-            var plannedBytes = plan.Files.Sum(f => f.FileSizeInBytes);
+            var plannedBytes = files.Sum(f => f.FileSizeInBytes);
             if (_options.IncludeWal && query.SnapshotId is null && query.AsOfMs is null)
             {
                 var mark = loaded.Metadata.CurrentSnapshot.Mark(WalKeys.Mark) ?? long.MinValue;
@@ -235,6 +241,7 @@ public sealed class QueryEngine : IDisposable
             counters.SnapshotId ??= plan.Snapshot?.SnapshotId;
             counters.FilesConsidered += plan.FilesConsidered;
             counters.FilesPruned += plan.FilesPruned;
+            counters.FilesSkippedByIndex += indexed.FilesSkippedByIndex;
             counters.WalSegments += segments;
             counters.FilesScanned += keys.Count;
             return ([.. fetched.Where((_, i) => own[i]).Select(f => f!.Path)], [.. fetched.Where((_, i) => !own[i]).Select(f => f!.Path)]);

@@ -12,6 +12,9 @@ public sealed class QueryOptions
     /// <summary>The most bytes the local file cache keeps; least recently used files go first.</summary>
     public long CacheBytes { get; set; } = 10L << 30;
 
+    /// <summary>The most bytes of skipping indexes kept in memory; least recently used go first.</summary>
+    public long IndexCacheBytes { get; set; } = 256L << 20;
+
     /// <summary>Objects fetched from the store at once for one query.</summary>
     public int ParallelFetches { get; set; } = 8;
 

@@ -156,6 +156,7 @@ internal sealed class ResultWriter
 
         json.WriteNumber("filesConsidered", counters.FilesConsidered);
         json.WriteNumber("filesPruned", counters.FilesPruned);
+        json.WriteNumber("filesSkippedByIndex", counters.FilesSkippedByIndex);
         json.WriteNumber("filesScanned", counters.FilesScanned);
         json.WriteNumber("walSegments", counters.WalSegments);
         json.WriteNumber("objectsFetched", counters.ObjectsFetched);

@@ -4,6 +4,7 @@ using System.Text.RegularExpressions;
 using IceGate.Catalog;
 using IceGate.Lakehouse.DuckDB;
 using IceGate.Lakehouse.Iceberg;
+using IceGate.Lakehouse.Index;
 
 namespace IceGate.QueryApi;
 
@@ -25,6 +26,9 @@ public static partial class SqlAnalyzer
 {
     /// <summary>The deepest parse tree (in JSON levels, a few per nested expression) a statement may have.</summary>
     public const int MaxTreeDepth = 512;
+
+    // The columns with a membership filter in every data file's index.
+    private static readonly HashSet<string> s_indexedColumns = new(StringComparer.Ordinal) { FileIndex.TraceId, FileIndex.SpanId };
 
     private static readonly Dictionary<string, TableDefinition> s_tables = TableSchemas.All.ToDictionary(t => t.Name, StringComparer.OrdinalIgnoreCase);
 
@@ -95,6 +99,7 @@ public static partial class SqlAnalyzer
     {
         var request = new ScanRequest();
         var equalities = new Dictionary<string, object>(StringComparer.Ordinal);
+        var needles = new List<IndexNeedle>();
         if (!read.Node.TryGetProperty("where_clause", out var where) || where.ValueKind != JsonValueKind.Object)
         {
             return request;
@@ -115,12 +120,24 @@ public static partial class SqlAnalyzer
                 continue;
             }
 
+            if (kind == "COMPARE_IN" && InNeedle(conjunct, read, aliases) is { } within)
+            {
+                needles.Add(within);
+                continue;
+            }
+
             if (conjunct.GetProperty("class").GetString() != "COMPARISON")
             {
                 continue;
             }
 
             var (left, right) = (conjunct.GetProperty("left"), conjunct.GetProperty("right"));
+            if (kind == "COMPARE_EQUAL" && (AttributeNeedle(left, right, schema, read, aliases) ?? AttributeNeedle(right, left, schema, read, aliases)) is { } attribute)
+            {
+                needles.Add(attribute);
+                continue;
+            }
+
             var flipped = ColumnOf(left, read, aliases) is null;
             var column = ColumnOf(flipped ? right : left, read, aliases);
             var constant = flipped ? left : right;
@@ -153,10 +170,40 @@ public static partial class SqlAnalyzer
             else if (kind == "COMPARE_EQUAL" && schema.Fields.FirstOrDefault(f => f.Name == column) is { Type: PrimitiveType type } && ValueOf(constant, type) is { } value)
             {
                 equalities[column] = value;
+                if (s_indexedColumns.Contains(column) && value is string id)
+                {
+                    needles.Add(new IndexNeedle(column, [id]));
+                }
             }
         }
 
-        return request with { Equalities = equalities };
+        return request with { Equalities = equalities, Needles = needles };
+    }
+
+    /// <summary><c>trace_id IN ('…', …)</c> (or <c>span_id</c>) with only string constants.</summary>
+    private static IndexNeedle? InNeedle(JsonElement conjunct, (string Table, string Alias, JsonElement Node) read, HashSet<string> aliases)
+    {
+        var children = conjunct.GetProperty("children").EnumerateArray().ToList();
+        if (children.Count < 2 || ColumnOf(children[0], read, aliases) is not { } column || !s_indexedColumns.Contains(column))
+        {
+            return null;
+        }
+
+        var values = children.Skip(1).Select(c => ValueOf(c, PrimitiveType.String) as string).ToList();
+        return values.Any(v => v is null) ? null : new IndexNeedle(column, values!);
+    }
+
+    /// <summary><c>attributes_map['key'] = 'value'</c>: a string map column of the table, a constant key and a constant value.</summary>
+    private static IndexNeedle? AttributeNeedle(JsonElement access, JsonElement constant, IcebergSchema schema, (string Table, string Alias, JsonElement Node) read, HashSet<string> aliases)
+    {
+        if (access.GetProperty("type").GetString() != "ARRAY_EXTRACT" || access.GetProperty("children").EnumerateArray().ToList() is not [var map, var key]
+            || ColumnOf(map, read, aliases) is not { } column || schema.Fields.FirstOrDefault(f => f.Name == column) is not { Type: MapType { Value: PrimitiveType { Name: "string" } } }
+            || ValueOf(key, PrimitiveType.String) is not string name || ValueOf(constant, PrimitiveType.String) is not string value)
+        {
+            return null;
+        }
+
+        return new IndexNeedle(FileIndex.AttributeFilter(name), [value]);
     }
 
     private static IEnumerable<JsonElement> Conjuncts(JsonElement expression) =>

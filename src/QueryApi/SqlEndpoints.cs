@@ -299,6 +299,7 @@ public sealed record SqlColumnDocument(string Name, string Type);
 /// <param name="SnapshotId">The snapshot read.</param>
 /// <param name="FilesConsidered">Data files the manifests listed.</param>
 /// <param name="FilesPruned">Of those, files skipped by partition values and column bounds.</param>
+/// <param name="FilesSkippedByIndex">Of the rest, files skipped by their skipping index (trace and span ids, indexed attributes).</param>
 /// <param name="FilesScanned">Files read: data files and WAL segments.</param>
 /// <param name="WalSegments">WAL segments read.</param>
 /// <param name="ObjectsFetched">Objects fetched from the store into the local cache.</param>
@@ -307,7 +308,7 @@ public sealed record SqlColumnDocument(string Name, string Type);
 /// <param name="Rows">Rows returned.</param>
 /// <param name="Truncated">Whether the row limit cut the result short.</param>
 /// <param name="ElapsedMs">Time from request to last row.</param>
-public sealed record SqlStatsDocument(long? SnapshotId, int FilesConsidered, int FilesPruned, int FilesScanned, int WalSegments, int ObjectsFetched, long BytesFetched, int CacheHits, long Rows, bool Truncated, long ElapsedMs);
+public sealed record SqlStatsDocument(long? SnapshotId, int FilesConsidered, int FilesPruned, int FilesSkippedByIndex, int FilesScanned, int WalSegments, int ObjectsFetched, long BytesFetched, int CacheHits, long Rows, bool Truncated, long ElapsedMs);
 
 /// <summary>The body of a refused or failed query.</summary>
 /// <param name="Error">What went wrong; for bad SQL, DuckDB's own message.</param>

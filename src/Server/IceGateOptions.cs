@@ -1,5 +1,6 @@
 using IceGate.Ingest;
 using IceGate.Ingest.Shift;
+using IceGate.Lakehouse.Index;
 using IceGate.Lakehouse.Storage;
 using IceGate.QueryApi;
 
@@ -38,6 +39,9 @@ public sealed class IceGateOptions
 
     /// <summary>Shift: WAL segments into Iceberg data files, WAL cleanup.</summary>
     public ShiftOptions Shift { get; set; } = new();
+
+    /// <summary>Skipping indexes beside data files: which attributes, and whether at all.</summary>
+    public IndexOptions Index { get; set; } = new();
 
     /// <summary>Maintenance: compaction, retention, snapshot expiry, orphan collection.</summary>
     public MaintenanceOptions Maintenance { get; set; } = new();

@@ -55,7 +55,7 @@ internal static class Startup
         builder.Services.AddHostedService<CatalogBootstrap>();
         builder.Services.AddSingleton<TableWorkers>();
         builder.Services.AddHostedService(services => services.GetRequiredService<TableWorkers>());
-        builder.Services.AddSingleton(new QueryEngine(catalog, store.Store, options.Catalog.Namespace, options.Query));
+        builder.Services.AddSingleton(services => new QueryEngine(catalog, store.Store, options.Catalog.Namespace, options.Query, services.GetRequiredService<ILoggerFactory>().CreateLogger("IceGate.Query")));
         builder.Services.AddSingleton<QueryMetrics>();
         builder.Services.AddSingleton<AuthFailures>();
         builder.Services.AddSingleton<StoreHealthCheck>();

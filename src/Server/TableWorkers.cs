@@ -12,12 +12,12 @@ internal sealed class TableWorkers(StoreComposition store, IcebergCatalog catalo
 {
     /// <summary>The shift workers, one per table (none if shifting is disabled here).</summary>
     public IReadOnlyList<ShiftWorker> Shift { get; } = options.Shift.Enabled
-        ? TableSchemas.All.Select(t => new ShiftWorker(store.Store, catalog, options.Catalog.Namespace, t.Name, options.Shift, logger)).ToList()
+        ? TableSchemas.All.Select(t => new ShiftWorker(store.Store, catalog, options.Catalog.Namespace, t.Name, options.Shift, options.Index, logger)).ToList()
         : [];
 
     /// <summary>The maintainers, one per table (none if maintenance is disabled here).</summary>
     public IReadOnlyList<TableMaintainer> Maintenance { get; } = options.Maintenance.Enabled
-        ? TableSchemas.All.Select(t => new TableMaintainer(store.Store, catalog, options.Catalog.Namespace, t.Name, options.Maintenance, options.Shift, logger)).ToList()
+        ? TableSchemas.All.Select(t => new TableMaintainer(store.Store, catalog, options.Catalog.Namespace, t.Name, options.Maintenance, options.Shift, options.Index, logger)).ToList()
         : [];
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

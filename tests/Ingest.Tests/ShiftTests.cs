@@ -4,6 +4,7 @@ using IceGate.Ingest.Shift;
 using IceGate.Ingest.Wal;
 using IceGate.Lakehouse.DuckDB;
 using IceGate.Lakehouse.Iceberg;
+using IceGate.Lakehouse.Index;
 using IceGate.Lakehouse.Storage;
 using IceGate.Tests;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -153,7 +154,7 @@ public sealed class ShiftTests : IDisposable
 
         var options = new MaintenanceOptions { CompactMinFiles = 2, SnapshotRetention = TimeSpan.Zero, RetainSnapshots = 1, OrphanGrace = TimeSpan.Zero };
         options.TenantRetentionDays["logs"] = new Dictionary<string, int> { ["globex"] = 9 };
-        var maintainer = new TableMaintainer(_local, _catalog, Namespace, "logs", options, new ShiftOptions { ScratchDirectory = Path.Combine(_directory, "scratch") }, NullLogger.Instance);
+        var maintainer = new TableMaintainer(_local, _catalog, Namespace, "logs", options, new ShiftOptions { ScratchDirectory = Path.Combine(_directory, "scratch") }, new IndexOptions(), NullLogger.Instance);
         await maintainer.MaintainAsync(DateTimeOffset.UtcNow, token);
 
         // Snapshots the first round made still reference the replaced files; the next round expires them.
@@ -166,6 +167,10 @@ public sealed class ShiftTests : IDisposable
         Assert.Equal(1, maintainer.PartitionsExpired);
         Assert.Equal(3 * 8, maintainer.FilesCompacted);
         Assert.All(before, f => Assert.False(File.Exists(new Uri(f.FilePath).LocalPath), $"{f.FilePath} outlived its snapshots"));
+
+        // Each data file has its skipping index beside it, and the index goes with the file.
+        Assert.All(after, f => Assert.True(File.Exists(IndexKeys.ForDataFile(new Uri(f.FilePath).LocalPath)), $"{f.FilePath} has no index"));
+        Assert.All(before, f => Assert.False(File.Exists(IndexKeys.ForDataFile(new Uri(f.FilePath).LocalPath)), $"the index of {f.FilePath} outlived it"));
         Assert.True(maintainer.OrphansDeleted >= before.Count);
         var table = (await _catalog.LoadTableAsync(Namespace, "logs", token)).Metadata;
         Assert.Single(table.Snapshots);
@@ -181,7 +186,7 @@ public sealed class ShiftTests : IDisposable
     private ShiftWorker Worker(IObjectStore store, ShiftOptions options)
     {
         options.ScratchDirectory = Path.Combine(_directory, "scratch");
-        return new ShiftWorker(store, new IcebergCatalog(store), Namespace, "logs", options, NullLogger.Instance);
+        return new ShiftWorker(store, new IcebergCatalog(store), Namespace, "logs", options, new IndexOptions(), NullLogger.Instance);
     }
 
     /// <summary>Steps the workers concurrently until a round in which none had anything to do.</summary>

@@ -1,6 +1,7 @@
 using System.Globalization;
 using IceGate.Lakehouse.DuckDB;
 using IceGate.Lakehouse.Iceberg;
+using IceGate.Lakehouse.Index;
 using IceGate.Lakehouse.Storage;
 
 namespace IceGate.Ingest.Shift;
@@ -11,7 +12,7 @@ namespace IceGate.Ingest.Shift;
 /// the attempt, and records them in a manifest that the plan's commit reads. An attempt that dies
 /// midway leaves only unreferenced files, which orphan collection removes.
 /// </summary>
-internal sealed class SegmentShifter(IObjectStore store, ShiftOptions options)
+internal sealed class SegmentShifter(IObjectStore store, ShiftOptions options, IndexOptions index)
 {
     // Iceberg's day transform: whole days since 1970-01-01, rounding down (also before 1970).
     private const string DayOf = "CAST(CAST(\"timestamp\" AS DATE) - DATE '1970-01-01' AS BIGINT)";
@@ -33,9 +34,9 @@ internal sealed class SegmentShifter(IObjectStore store, ShiftOptions options)
             }
 
             var files = new List<DataFile>();
-            foreach (var (file, localPath) in WriteDataFiles(table, inputs, scratch, $"{plan.Id}-{task.Index}-{task.Attempts}", options.DuckDBConnectionString))
+            foreach (var (file, localPath, fileIndex) in WriteDataFiles(table, inputs, scratch, $"{plan.Id}-{task.Index}-{task.Attempts}"))
             {
-                await store.PutAsync(store.KeyOf(file.FilePath), await File.ReadAllBytesAsync(localPath, cancellationToken).ConfigureAwait(false), PutCondition.IfNoneMatch, cancellationToken).ConfigureAwait(false);
+                await DataFileUpload.PutAsync(store, file, localPath, fileIndex, cancellationToken).ConfigureAwait(false);
                 files.Add(file);
             }
 
@@ -64,10 +65,10 @@ internal sealed class SegmentShifter(IObjectStore store, ShiftOptions options)
         return files;
     }
 
-    /// <summary>One file per partition present in the segments, each sorted by the table's sort order.</summary>
-    private static List<(DataFile File, string LocalPath)> WriteDataFiles(TableMetadata table, List<string> inputs, string scratch, string name, string connectionString)
+    /// <summary>One file per partition present in the segments, each sorted by the table's sort order, with its index.</summary>
+    private List<(DataFile File, string LocalPath, FileIndex? Index)> WriteDataFiles(TableMetadata table, List<string> inputs, string scratch, string name)
     {
-        using var duck = new DuckDBConnection(connectionString);
+        using var duck = new DuckDBConnection(options.DuckDBConnectionString);
         duck.Open();
         var list = string.Join(", ", inputs.Select(Literal));
         Execute(duck, $"CREATE VIEW wal AS SELECT * FROM read_parquet([{list}])");
@@ -82,7 +83,7 @@ internal sealed class SegmentShifter(IObjectStore store, ShiftOptions options)
             }
         }
 
-        var written = new List<(DataFile, string)>();
+        var written = new List<(DataFile, string, FileIndex?)>();
         foreach (var (tenant, day) in partitions)
         {
             var source = $"(SELECT * FROM wal WHERE tenant_id = {Literal(tenant)} AND {DayOf} = {day.ToString(CultureInfo.InvariantCulture)})";
@@ -90,7 +91,7 @@ internal sealed class SegmentShifter(IObjectStore store, ShiftOptions options)
             var uri = TableMaintainer.DataFileUri(table, tenant, day, $"{name}-{written.Count}");
             if (ParquetDataFileWriter.Write(duck, table, source, localPath, uri) is { } file)
             {
-                written.Add((file, localPath));
+                written.Add((file, localPath, DataFileUpload.Index(duck, table, localPath, index)));
             }
         }
 

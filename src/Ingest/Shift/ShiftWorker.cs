@@ -1,5 +1,6 @@
 using IceGate.Catalog;
 using IceGate.Ingest.Wal;
+using IceGate.Lakehouse.Index;
 using IceGate.Lakehouse.Storage;
 using Microsoft.Extensions.Logging;
 
@@ -42,7 +43,7 @@ public sealed partial class ShiftWorker
     private long? _measuredSnapshot;
 
     /// <summary>A worker for <paramref name="ns"/>.<paramref name="table"/>, whose WAL is the signal of the same name.</summary>
-    public ShiftWorker(IObjectStore store, IcebergCatalog catalog, string ns, string table, ShiftOptions options, ILogger logger)
+    public ShiftWorker(IObjectStore store, IcebergCatalog catalog, string ns, string table, ShiftOptions options, IndexOptions index, ILogger logger)
     {
         _store = store;
         _catalog = catalog;
@@ -50,7 +51,7 @@ public sealed partial class ShiftWorker
         _table = table;
         _options = options;
         _logger = logger;
-        _shifter = new SegmentShifter(store, options);
+        _shifter = new SegmentShifter(store, options, index);
     }
 
     /// <summary>Plans committed by this worker.</summary>

@@ -2,6 +2,7 @@ using System.Globalization;
 using IceGate.Catalog;
 using IceGate.Lakehouse.DuckDB;
 using IceGate.Lakehouse.Iceberg;
+using IceGate.Lakehouse.Index;
 using IceGate.Lakehouse.Storage;
 using Microsoft.Extensions.Logging;
 
@@ -22,6 +23,7 @@ public sealed partial class TableMaintainer
     private readonly string _table;
     private readonly MaintenanceOptions _options;
     private readonly ShiftOptions _workspace;
+    private readonly IndexOptions _index;
     private readonly ILogger _logger;
     private readonly string _owner = $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}";
     private long _filesCompacted;
@@ -30,8 +32,9 @@ public sealed partial class TableMaintainer
 
     /// <summary>A maintainer of <paramref name="ns"/>.<paramref name="table"/>.</summary>
     /// <remarks><paramref name="workspace"/> gives the scratch directory and DuckDB memory limit it shares with the shift.</remarks>
-    public TableMaintainer(IObjectStore store, IcebergCatalog catalog, string ns, string table, MaintenanceOptions options, ShiftOptions workspace, ILogger logger)
+    public TableMaintainer(IObjectStore store, IcebergCatalog catalog, string ns, string table, MaintenanceOptions options, ShiftOptions workspace, IndexOptions index, ILogger logger)
     {
+        _index = index;
         _store = store;
         _catalog = catalog;
         _namespace = ns;
@@ -161,7 +164,7 @@ public sealed partial class TableMaintainer
                 var uri = DataFileUri(table, tenant, day, $"compacted-{Guid.NewGuid():N}");
                 if (ParquetDataFileWriter.Write(duck, table, $"read_parquet([{string.Join(", ", inputs)}], hive_partitioning = false)", output, uri) is { } compacted)
                 {
-                    await _store.PutAsync(_store.KeyOf(uri), await File.ReadAllBytesAsync(output, cancellationToken).ConfigureAwait(false), PutCondition.IfNoneMatch, cancellationToken).ConfigureAwait(false);
+                    await DataFileUpload.PutAsync(_store, compacted, output, DataFileUpload.Index(duck, table, output, _index), cancellationToken).ConfigureAwait(false);
                     added.Add(compacted);
                     removed.AddRange(bin.Select(f => f.FilePath));
                 }

@@ -1,0 +1,14 @@
+namespace IceGate.Lakehouse.Index;
+
+/// <summary>The skipping indexes' settings (<c>Index:*</c>).</summary>
+public sealed class IndexOptions
+{
+    /// <summary>Whether shift and compaction write an index beside each data file, and queries use them.</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>
+    /// The attribute keys whose values are indexed (in every map column of a table: resource,
+    /// log, span and metric attributes): the ids needle queries look for.
+    /// </summary>
+    public List<string> Attributes { get; set; } = ["user.id", "enduser.id", "http.request.id", "request.id", "request_id", "session.id", "order.id"];
+}
