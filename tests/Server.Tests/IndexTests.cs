@@ -31,14 +31,14 @@ public sealed class IndexTests : IDisposable
         var records = Records().ToList();
         string Present(Func<(string TraceId, string SpanId, string User, string Body), string> pick) => pick(records[random.Next(records.Count)]);
         string Absent(int length) => Convert.ToHexStringLower(Enumerable.Range(0, length / 2).Select(_ => (byte)random.Next(256)).ToArray());
-        // (predicate, whether some row matches, whether the matching rows are all in one file)
+        // (predicate, whether some row matches, whether the matching rows are all in one file);
+        // span ids are indexed in the spans table only, so on logs they skip nothing.
         var needles = new List<(string Where, bool Present, bool OneFile)>();
         for (var i = 0; i < 8; i++)
         {
             needles.Add(($"trace_id = '{Present(r => r.TraceId)}'", true, true));
             needles.Add(($"trace_id = '{Absent(32)}'", false, false));
-            needles.Add(($"span_id = '{Present(r => r.SpanId)}'", true, true));
-            needles.Add(($"span_id = '{Absent(16)}'", false, false));
+            needles.Add(($"span_id = '{Present(r => r.SpanId)}'", true, false));
             needles.Add(($"log_attributes['user.id'] = '{Present(r => r.User)}'", true, false));
             needles.Add(($"log_attributes['user.id'] = 'user-{random.Next(1000, 2000)}'", false, false));
             needles.Add(($"trace_id IN ('{Absent(32)}', '{Present(r => r.TraceId)}') AND severity_number > 0", true, true));
@@ -75,8 +75,11 @@ public sealed class IndexTests : IDisposable
         Assert.True(presentSkipped >= presentPossible * 0.95, $"present needles skipped {presentSkipped} of {presentPossible} files");
 
         // Predicates an index cannot answer skip nothing by index.
-        var (_, plain) = await QueryAsync(icegate, "SELECT count(*) FROM logs WHERE trace_id <> 'x' OR span_id = 'y'", "");
-        Assert.Equal(0, plain["filesSkippedByIndex"]!.GetValue<int>());
+        foreach (var where in new[] { "trace_id <> 'x' OR span_id = 'y'", $"span_id = '{Absent(16)}'" })
+        {
+            var (_, plain) = await QueryAsync(icegate, $"SELECT count(*) FROM logs WHERE {where}", "");
+            Assert.Equal(0, plain["filesSkippedByIndex"]!.GetValue<int>());
+        }
     }
 
     [Fact]

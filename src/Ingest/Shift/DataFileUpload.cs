@@ -8,9 +8,9 @@ namespace IceGate.Ingest.Shift;
 /// <summary>A written data file into the store, its index first: a committed data file has its index unless indexing was off.</summary>
 internal static class DataFileUpload
 {
-    /// <summary>The index of a data file just written to <paramref name="localPath"/>, or null with indexing off.</summary>
-    public static FileIndex? Index(DuckDBConnection duck, TableMetadata table, string localPath, IndexOptions options) =>
-        options.Enabled ? FileIndexBuilder.Build(duck, table.CurrentSchema, localPath, options.Attributes) : null;
+    /// <summary>The index of a data file of <paramref name="table"/> just written to <paramref name="localPath"/>, or null with indexing off.</summary>
+    public static FileIndex? Index(DuckDBConnection duck, TableDefinition table, string localPath, IndexOptions options) =>
+        options.Enabled ? FileIndexBuilder.Build(duck, table, localPath, options.Attributes) : null;
 
     public static async Task PutAsync(IObjectStore store, DataFile file, string localPath, FileIndex? index, CancellationToken cancellationToken)
     {

@@ -12,7 +12,7 @@ namespace IceGate.Ingest.Shift;
 /// the attempt, and records them in a manifest that the plan's commit reads. An attempt that dies
 /// midway leaves only unreferenced files, which orphan collection removes.
 /// </summary>
-internal sealed class SegmentShifter(IObjectStore store, ShiftOptions options, IndexOptions index)
+internal sealed class SegmentShifter(IObjectStore store, ShiftOptions options, IndexOptions index, TableDefinition definition)
 {
     // Iceberg's day transform: whole days since 1970-01-01, rounding down (also before 1970).
     private const string DayOf = "CAST(CAST(\"timestamp\" AS DATE) - DATE '1970-01-01' AS BIGINT)";
@@ -91,7 +91,7 @@ internal sealed class SegmentShifter(IObjectStore store, ShiftOptions options, I
             var uri = TableMaintainer.DataFileUri(table, tenant, day, $"{name}-{written.Count}");
             if (ParquetDataFileWriter.Write(duck, table, source, localPath, uri) is { } file)
             {
-                written.Add((file, localPath, DataFileUpload.Index(duck, table, localPath, index)));
+                written.Add((file, localPath, DataFileUpload.Index(duck, definition, localPath, index)));
             }
         }
 

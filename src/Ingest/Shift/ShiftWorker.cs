@@ -1,5 +1,6 @@
 using IceGate.Catalog;
 using IceGate.Ingest.Wal;
+using IceGate.Lakehouse.Iceberg;
 using IceGate.Lakehouse.Index;
 using IceGate.Lakehouse.Storage;
 using Microsoft.Extensions.Logging;
@@ -51,7 +52,7 @@ public sealed partial class ShiftWorker
         _table = table;
         _options = options;
         _logger = logger;
-        _shifter = new SegmentShifter(store, options, index);
+        _shifter = new SegmentShifter(store, options, index, TableDefinition.Named(table));
     }
 
     /// <summary>Plans committed by this worker.</summary>

@@ -164,7 +164,7 @@ public sealed partial class TableMaintainer
                 var uri = DataFileUri(table, tenant, day, $"compacted-{Guid.NewGuid():N}");
                 if (ParquetDataFileWriter.Write(duck, table, $"read_parquet([{string.Join(", ", inputs)}], hive_partitioning = false)", output, uri) is { } compacted)
                 {
-                    await DataFileUpload.PutAsync(_store, compacted, output, DataFileUpload.Index(duck, table, output, _index), cancellationToken).ConfigureAwait(false);
+                    await DataFileUpload.PutAsync(_store, compacted, output, DataFileUpload.Index(duck, TableDefinition.Named(_table), output, _index), cancellationToken).ConfigureAwait(false);
                     added.Add(compacted);
                     removed.AddRange(bin.Select(f => f.FilePath));
                 }

@@ -32,7 +32,8 @@ public static class TableSchemas
             Optional(22, "flags", PrimitiveType.Int),
         ]),
         timestampFieldId: 3,
-        sortFieldIds: [2, 3]);
+        sortFieldIds: [2, 3],
+        indexedColumns: ["trace_id"]);
 
     /// <summary>One row per span.</summary>
     public static TableDefinition Spans { get; } = new(
@@ -72,7 +73,8 @@ public static class TableSchemas
             Optional(37, "ingested_timestamp", PrimitiveType.Timestamp),
         ]),
         timestampFieldId: 9,
-        sortFieldIds: [3, 9]);
+        sortFieldIds: [3, 9],
+        indexedColumns: ["trace_id", "span_id"]);
 
     /// <summary>One row per metric data point (gauge, sum, histogram, exponential histogram, summary).</summary>
     public static TableDefinition Metrics { get; } = new(
@@ -117,7 +119,8 @@ public static class TableSchemas
             Optional(45, "flags", PrimitiveType.Int),
         ]),
         timestampFieldId: 7,
-        sortFieldIds: [3, 2, 7]);
+        sortFieldIds: [3, 2, 7],
+        indexedColumns: []);
 
     /// <summary>Every signal table.</summary>
     public static IReadOnlyList<TableDefinition> All { get; } = [Logs, Spans, Metrics];
@@ -131,10 +134,11 @@ public static class TableSchemas
 /// <summary>A table's shape: schema, partitioning (tenant identity, day of the timestamp) and sort order.</summary>
 public sealed class TableDefinition
 {
-    internal TableDefinition(string name, IcebergSchema schema, int timestampFieldId, int[] sortFieldIds)
+    internal TableDefinition(string name, IcebergSchema schema, int timestampFieldId, int[] sortFieldIds, string[] indexedColumns)
     {
         Name = name;
         Schema = schema;
+        IndexedColumns = indexedColumns;
         Spec = new PartitionSpec(0,
         [
             new PartitionField("tenant_id", "identity", schema.Field("tenant_id").Id, 1000),
@@ -154,4 +158,14 @@ public sealed class TableDefinition
 
     /// <summary>The sort order data files are written in.</summary>
     public SortOrder SortOrder { get; }
+
+    /// <summary>
+    /// The id columns each data file's skipping index holds. Logs index trace ids only: span ids
+    /// would double the index (to 3.7% of the data at 50 M rows, against 2% without) for lookups
+    /// that go to the spans table.
+    /// </summary>
+    public IReadOnlyList<string> IndexedColumns { get; }
+
+    /// <summary>The definition of the table named <paramref name="name"/>.</summary>
+    public static TableDefinition Named(string name) => TableSchemas.All.First(t => t.Name == name);
 }

@@ -6,24 +6,21 @@ namespace IceGate.Lakehouse.Index;
 /// <summary>Builds a data file's index from the written file itself, with DuckDB: the distinct values of each indexed column.</summary>
 public static class FileIndexBuilder
 {
-    /// <summary>The index of the Parquet file at <paramref name="localPath"/>, a data file of a table with <paramref name="schema"/>.</summary>
-    public static FileIndex Build(DuckDBConnection connection, IcebergSchema schema, string localPath, IReadOnlyCollection<string> attributeKeys)
+    /// <summary>The index of the Parquet file at <paramref name="localPath"/>, a data file of <paramref name="table"/>.</summary>
+    public static FileIndex Build(DuckDBConnection connection, TableDefinition table, string localPath, IReadOnlyCollection<string> attributeKeys)
     {
-        ArgumentNullException.ThrowIfNull(schema);
+        ArgumentNullException.ThrowIfNull(table);
         ArgumentNullException.ThrowIfNull(attributeKeys);
         var file = $"read_parquet('{localPath.Replace("'", "''", StringComparison.Ordinal)}', hive_partitioning = false)";
         var filters = new Dictionary<string, BloomFilter>(StringComparer.Ordinal);
-        foreach (var column in (string[])[FileIndex.TraceId, FileIndex.SpanId])
+        foreach (var column in table.IndexedColumns)
         {
-            if (schema.Fields.Any(f => f.Name == column && f.Type == PrimitiveType.String))
-            {
-                filters[column] = Filter(connection, $"SELECT DISTINCT \"{column}\" FROM {file} WHERE \"{column}\" IS NOT NULL");
-            }
+            filters[column] = Filter(connection, $"SELECT DISTINCT \"{column}\" FROM {file} WHERE \"{column}\" IS NOT NULL");
         }
 
         // One filter per configured key, empty where no row has it: a file without a key's filter
         // (indexed before the key was configured) is read, never pruned.
-        var maps = schema.Fields.Where(f => f.Type is MapType { Key: PrimitiveType { Name: "string" }, Value: PrimitiveType { Name: "string" } }).Select(f => f.Name).ToList();
+        var maps = table.Schema.Fields.Where(f => f.Type is MapType { Key: PrimitiveType { Name: "string" }, Value: PrimitiveType { Name: "string" } }).Select(f => f.Name).ToList();
         if (maps.Count > 0 && attributeKeys.Count > 0)
         {
             var keys = string.Join(", ", attributeKeys.Select(k => $"'{k.Replace("'", "''", StringComparison.Ordinal)}'"));

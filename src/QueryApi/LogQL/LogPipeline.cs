@@ -34,8 +34,9 @@ internal sealed class LogLine(long timestampMicros, string line, Dictionary<stri
 /// The stages of a LogQL pipeline that run in .NET over lines DuckDB selected: parsers, label
 /// filters, formatting, drop/keep and unwrap (and line filters that come after any of those).
 /// Semantics follow Loki's: a parser failure sets <c>__error__</c> and keeps the line; label
-/// filters on numbers, durations and bytes let a line whose value does not convert through with
-/// <c>__error__</c> set; lines already in error pass every filter but a string matcher.
+/// filters on numbers, durations and bytes drop a line without the label and let one whose value
+/// does not convert through with <c>__error__</c> set; lines already in error pass every filter
+/// but a string matcher.
 /// </summary>
 internal sealed partial class LogPipeline
 {
@@ -243,7 +244,12 @@ internal sealed partial class LogPipeline
                         return true;
                     }
 
-                    var text = line.Labels.GetValueOrDefault(compare.Name, "");
+                    // As Loki: a line without the label is dropped; one whose value does not convert is kept, in error.
+                    if (!line.Labels.TryGetValue(compare.Name, out var text))
+                    {
+                        return false;
+                    }
+
                     double value;
                     var converted = compare.Kind switch
                     {

@@ -39,7 +39,7 @@ public sealed class FileIndexTests : IDisposable
     {
         var path = Path.Combine(_directory, "part.parquet");
         var file = ParquetDataFileWriter.Write(_connection, s_logs, SampleRows.Logs("acme", new DateOnly(2024, 1, 2), 2000), path, "file:///lake/logs/data/part.parquet")!;
-        var index = FileIndexBuilder.Build(_connection, s_logs.CurrentSchema, path, ["http.status_code", "host.name", "user.id"]);
+        var index = FileIndexBuilder.Build(_connection, TableSchemas.Logs, path, ["http.status_code", "host.name", "user.id"]);
         var traceIds = Strings("SELECT DISTINCT trace_id FROM read_parquet($1)", path);
         Assert.Equal(2000, file.RecordCount);
         Assert.True(traceIds.Count > 100);

@@ -138,7 +138,12 @@ public static class Ref
 
     public static Func<RefLine, bool> Like(string name, string pattern) => l => Full(pattern, Get(l.Labels, name));
 
-    /// <summary>A numeric comparison as Loki does it: lines already in error pass; a value that does not convert passes with <c>__error__</c>.</summary>
+    /// <summary>
+    /// A numeric comparison as Loki does it (grafana/loki pkg/logql/log/label_filter.go, the
+    /// Process of NumericLabelFilter, DurationLabelFilter and BytesLabelFilter): lines already in
+    /// error pass; a line without the label is dropped; a value that does not convert passes with
+    /// <c>__error__</c>.
+    /// </summary>
     public static Func<RefLine, bool> Compare(string name, Func<double, bool> test, Func<string, double?> convert) => l =>
     {
         if (l.HasError)
@@ -146,7 +151,12 @@ public static class Ref
             return true;
         }
 
-        if (convert(Get(l.Labels, name)) is not { } value)
+        if (!l.Labels.TryGetValue(name, out var text))
+        {
+            return false;
+        }
+
+        if (convert(text) is not { } value)
         {
             l.Labels[Error] = "LabelFilterErr";
             return true;

@@ -320,6 +320,33 @@ public sealed class LokiApiTests(LokiFixture fixture) : IClassFixture<LokiFixtur
     }
 
     [Fact]
+    public async Task A_numeric_label_filter_drops_lines_without_the_label_and_keeps_unconvertible_ones_in_error()
+    {
+        // grafana/loki pkg/logql/log/label_filter.go: a missing label drops the line ("we have not
+        // found this label"); a value that does not parse keeps it with __error__=LabelFilterErr.
+        const string Tenant = "loki-missing-label";
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1_000_000;
+        string[] lines = ["{\"status\":503,\"n\":1}", "{\"msg\":\"no status\",\"n\":2}", "{\"status\":\"teapot\",\"n\":3}", "{\"status\":200,\"n\":4}"];
+        await fixture.PushJsonAsync(Tenant, new JsonObject
+        {
+            ["streams"] = new JsonArray(new JsonObject
+            {
+                ["stream"] = new JsonObject { ["job"] = "api" },
+                ["values"] = new JsonArray([.. lines.Select((line, i) => (JsonNode)new JsonArray((now - 10_000_000_000 + i).ToString(CultureInfo.InvariantCulture), line))]),
+            }),
+        }, Token);
+        await fixture.WaitForRowsAsync(Tenant, lines.Length, Token);
+        foreach (var (filter, expected) in new[] { ("status >= 500", new[] { 1, 3 }), ("status < 500", [3, 4]), ("status > 1s", [1, 3, 4]), ("status > 1KB", [3]) })
+        {
+            var query = $"{{job=\"api\"}} | json | {filter}";
+            var (status, body, json) = await fixture.GetAsync($"/loki/api/v1/query_range?query={Uri.EscapeDataString(query)}&start={now - 60_000_000_000}&end={now + 1_000_000_000}&direction=forward", Tenant, Token);
+            Assert.True(status == HttpStatusCode.OK, body);
+            var kept = json!["data"]!["result"]!.AsArray().SelectMany(s => s!["values"]!.AsArray().Select(v => JsonNode.Parse(v![1]!.GetValue<string>())!["n"]!.GetValue<int>())).Order();
+            Assert.True(expected.SequenceEqual(kept), $"{query}: kept {string.Join(",", kept)}, expected {string.Join(",", expected)}\n{body}");
+        }
+    }
+
+    [Fact]
     public async Task A_tenant_sees_only_its_own_streams()
     {
         var (_, _, other) = await fixture.GetAsync($"/loki/api/v1/query_range?query={Uri.EscapeDataString("{job=\"nginx\"}")}&{Window}&limit=5000", LokiFixture.OtherTenant, Token);
