@@ -177,6 +177,35 @@ public sealed class ShiftTests : IDisposable
         Assert.NotNull(table.CurrentSnapshot.Mark(WalKeys.Mark));
     }
 
+    [Fact]
+    public async Task Maintenance_indexes_data_files_written_without_one_a_few_per_round()
+    {
+        var token = TestContext.Current.CancellationToken;
+        await WriteSegmentsAsync(_local, segments: 3, rowsPerSegment: 100, tenants: ["acme", "globex"], days: 2, firstDay: DateOnly.FromDateTime(DateTime.UtcNow).AddDays(-3));
+        var unindexed = new ShiftWorker(_local, _catalog, Namespace, "logs", new ShiftOptions { MaxPlanSegments = 1, ScratchDirectory = Path.Combine(_directory, "scratch") }, new IndexOptions { Enabled = false }, NullLogger.Instance);
+        await RunUntilIdleAsync([unindexed]);
+        var files = await CurrentFilesAsync();
+        Assert.Equal(3 * 4, files.Count);
+        Assert.All(files, f => Assert.False(File.Exists(IndexKeys.ForDataFile(new Uri(f.FilePath).LocalPath))));
+
+        // No compaction or expiry in the way: only the backfill acts, five files per round.
+        var options = new MaintenanceOptions { CompactMinFiles = 1000, IndexBackfillFiles = 5 };
+        var maintainer = new TableMaintainer(_local, _catalog, Namespace, "logs", options, new ShiftOptions { ScratchDirectory = Path.Combine(_directory, "scratch") }, new IndexOptions(), NullLogger.Instance);
+        await maintainer.MaintainAsync(DateTimeOffset.UtcNow, token);
+        Assert.Equal(5, maintainer.FilesIndexed);
+        await maintainer.MaintainAsync(DateTimeOffset.UtcNow, token);
+        await maintainer.MaintainAsync(DateTimeOffset.UtcNow, token);
+        Assert.Equal(files.Count, maintainer.FilesIndexed);
+        foreach (var file in files)
+        {
+            var index = FileIndex.Deserialize(await File.ReadAllBytesAsync(IndexKeys.ForDataFile(new Uri(file.FilePath).LocalPath)!, token));
+            Assert.True(index.Filters.ContainsKey(FileIndex.TraceId));
+        }
+
+        await maintainer.MaintainAsync(DateTimeOffset.UtcNow, token);
+        Assert.Equal(files.Count, maintainer.FilesIndexed);
+    }
+
     private async Task<IReadOnlyList<DataFile>> CurrentFilesAsync()
     {
         var table = await _catalog.LoadTableAsync(Namespace, "logs", TestContext.Current.CancellationToken);

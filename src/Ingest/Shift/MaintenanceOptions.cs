@@ -15,6 +15,9 @@ public sealed class MaintenanceOptions
     /// <summary>A partition is compacted once it has at least this many files below the target size.</summary>
     public int CompactMinFiles { get; set; } = 4;
 
+    /// <summary>Data files without a skipping index (written before indexes, or with them off) that a round indexes.</summary>
+    public int IndexBackfillFiles { get; set; } = 8;
+
     /// <summary>Days of data kept per table (by the day partition); tables not listed keep everything.</summary>
     public Dictionary<string, int> RetentionDays { get; set; } = new(StringComparer.Ordinal) { ["logs"] = 30, ["spans"] = 30, ["metrics"] = 90 };
 

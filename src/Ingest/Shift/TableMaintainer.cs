@@ -24,11 +24,15 @@ public sealed partial class TableMaintainer
     private readonly MaintenanceOptions _options;
     private readonly ShiftOptions _workspace;
     private readonly IndexOptions _index;
+
+    // Live data files known to have their index, so that each is looked up once per process.
+    private readonly HashSet<string> _indexed = new(StringComparer.Ordinal);
     private readonly ILogger _logger;
     private readonly string _owner = $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}";
     private long _filesCompacted;
     private long _partitionsExpired;
     private long _orphansDeleted;
+    private long _filesIndexed;
 
     /// <summary>A maintainer of <paramref name="ns"/>.<paramref name="table"/>.</summary>
     /// <remarks><paramref name="workspace"/> gives the scratch directory and DuckDB memory limit it shares with the shift.</remarks>
@@ -55,6 +59,9 @@ public sealed partial class TableMaintainer
 
     /// <summary>Unreferenced files this process deleted.</summary>
     public long OrphansDeleted => Interlocked.Read(ref _orphansDeleted);
+
+    /// <summary>Data files written without a skipping index that this process indexed.</summary>
+    public long FilesIndexed => Interlocked.Read(ref _filesIndexed);
 
     /// <summary>Maintains the table every <see cref="MaintenanceOptions.Interval"/> while it holds the lease.</summary>
     public async Task RunAsync(CancellationToken stoppingToken)
@@ -117,10 +124,62 @@ public sealed partial class TableMaintainer
             await _catalog.CommitAsync(_namespace, _table, new ExpireSnapshots(cutoff, _options.RetainSnapshots), cancellationToken).ConfigureAwait(false);
         }
 
+        await BackfillIndexesAsync(current, cancellationToken).ConfigureAwait(false);
         foreach (var orphan in await _catalog.FindOrphansAsync(_namespace, _table, now - _options.OrphanGrace, cancellationToken).ConfigureAwait(false))
         {
             await _store.DeleteAsync(_store.KeyOf(orphan), cancellationToken).ConfigureAwait(false);
             Interlocked.Increment(ref _orphansDeleted);
+        }
+    }
+
+    /// <summary>Gives up to <see cref="MaintenanceOptions.IndexBackfillFiles"/> live data files without a skipping index theirs.</summary>
+    private async Task BackfillIndexesAsync(TableMetadata table, CancellationToken cancellationToken)
+    {
+        if (!_index.Enabled)
+        {
+            return;
+        }
+
+        var files = (await new ScanPlanner(_catalog).PlanAsync(table, new ScanRequest(), cancellationToken).ConfigureAwait(false)).Files;
+        _indexed.IntersectWith(files.Select(f => f.FilePath));
+        var scratch = Path.Combine(_workspace.ScratchDirectory, $"index-{Guid.NewGuid():N}");
+        var built = 0;
+        try
+        {
+            foreach (var file in files.Where(f => !_indexed.Contains(f.FilePath)))
+            {
+                var key = _store.KeyOf(file.FilePath);
+                if (built >= _options.IndexBackfillFiles || IndexKeys.ForDataFile(key) is not { } indexKey)
+                {
+                    break;
+                }
+
+                if (await _store.HeadAsync(indexKey, cancellationToken).ConfigureAwait(false) is null
+                    && await _store.GetAsync(key, cancellationToken: cancellationToken).ConfigureAwait(false) is { } data)
+                {
+                    Directory.CreateDirectory(scratch);
+                    var local = Path.Combine(scratch, "file.parquet");
+                    await File.WriteAllBytesAsync(local, data.Content.ToArray(), cancellationToken).ConfigureAwait(false);
+                    using (var duck = new DuckDBConnection(_workspace.DuckDBConnectionString))
+                    {
+                        duck.Open();
+                        var index = FileIndexBuilder.Build(duck, TableDefinition.Named(_table), local, _index.Attributes);
+                        await _store.PutAsync(indexKey, index.Serialize(), PutCondition.IfNoneMatch, cancellationToken).ConfigureAwait(false);
+                    }
+
+                    built++;
+                    Interlocked.Increment(ref _filesIndexed);
+                }
+
+                _indexed.Add(file.FilePath);
+            }
+        }
+        finally
+        {
+            if (Directory.Exists(scratch))
+            {
+                Directory.Delete(scratch, recursive: true);
+            }
         }
     }
 
