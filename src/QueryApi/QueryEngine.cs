@@ -46,7 +46,6 @@ public sealed class QueryEngine : IDisposable
         _tables = new TableCache(catalog, store, ns);
         _planner = new ScanPlanner(catalog);
         var root = PrepareDirectory(options.CacheDirectory);
-        Cache = new ObjectCache(store, Path.Combine(root, "objects"), options.CacheBytes);
         _indexes = new IndexPruner(store, options.ParallelFetches, options.IndexCacheBytes, logger ?? NullLogger.Instance);
         ResultsDirectory = Directory.CreateDirectory(Path.Combine(root, "results")).FullName;
         var settings = new Dictionary<string, string>
@@ -62,10 +61,15 @@ public sealed class QueryEngine : IDisposable
         }
 
         _database = DuckDBDatabase.OpenInMemory(settings);
+        Cache = new ObjectCache(store, Path.Combine(root, "objects"), options.CacheBytes, _database.Connect, options.ParallelFetches);
         using var setup = _database.Connect();
+
+        // DuckDB's own file cache would keep blocks read from a partly cached file (its holes among
+        // them) after the cache fills them in: the OS page cache serves local files as well.
         foreach (var statement in (string[])[
             $"SET allowed_directories = ['{Literal(root + Path.DirectorySeparatorChar)}']",
             "SET parquet_metadata_cache = true",
+            "SET enable_external_file_cache = false",
             "SET enable_external_access = false",
             "SET lock_configuration = true"])
         {
@@ -113,7 +117,7 @@ public sealed class QueryEngine : IDisposable
             {
                 // A view another query left must not outlive it unless this query wants it as it is.
                 var view = !analysis.Tables.Contains(table.Name) ? null
-                    : readsData ? ViewSql(query, table, await PlanTableAsync(query, table.Name, analysis.Pruning[table.Name], limits, counters, pinned, cancellationToken).ConfigureAwait(false))
+                    : readsData ? ViewSql(query, table, await PlanTableAsync(query, table, analysis.Pruning[table.Name], ColumnsToFetch(table, analysis.Columns), limits, counters, pinned, cancellationToken).ConfigureAwait(false))
                     : ViewSql(query, table, ([], []));
                 connection.SetView(table.Name, view);
             }
@@ -163,8 +167,9 @@ public sealed class QueryEngine : IDisposable
     /// tenant filter, and shared ones (WAL segments, other partitions when pruning is off), which do.
     /// A WAL segment deleted meanwhile (the table moved on) means planning again.
     /// </summary>
-    private async Task<(List<string> Own, List<string> Shared)> PlanTableAsync(SqlQuery query, string table, ScanRequest predicates, QueryLimits limits, QueryCounters counters, List<ObjectCache.CachedObject> pinned, CancellationToken cancellationToken)
+    private async Task<(List<string> Own, List<string> Shared)> PlanTableAsync(SqlQuery query, TableDefinition definition, ScanRequest predicates, IReadOnlySet<string>? columns, QueryLimits limits, QueryCounters counters, List<ObjectCache.CachedObject> pinned, CancellationToken cancellationToken)
     {
+        var table = definition.Name;
         for (var attempt = 1; ; attempt++)
         {
             LoadedTable loaded;
@@ -200,7 +205,7 @@ public sealed class QueryEngine : IDisposable
             var files = query.Prune ? await _indexes.PruneAsync(plan.Files, predicates.Needles, indexed, cancellationToken).ConfigureAwait(false) : plan.Files;
             var tenantField = loaded.Metadata.CurrentSchema.Field("tenant_id").Id;
             var own = files.Select(f => OnlyHolds(loaded.Metadata.Spec(f.SpecId), tenantField, f, query.Tenant)).ToList();
-            var keys = files.Select(f => _store.KeyOf(f.FilePath)).ToList();
+            var keys = files.Select(f => (Key: _store.KeyOf(f.FilePath), Columns: columns)).ToList();
             var segments = 0;
             var plannedBytes = files.Sum(f => f.FileSizeInBytes);
             if (_options.IncludeWal && query.SnapshotId is null && query.AsOfMs is null)
@@ -210,7 +215,7 @@ public sealed class QueryEngine : IDisposable
                 {
                     if (WalKeys.TryParseOffset(item.Key, out var offset) && offset > mark)
                     {
-                        keys.Add(item.Key);
+                        keys.Add((item.Key, null));
                         own.Add(false);
                         segments++;
                         plannedBytes += item.Length;
@@ -252,13 +257,28 @@ public sealed class QueryEngine : IDisposable
     private static bool OnlyHolds(PartitionSpec spec, int tenantField, DataFile file, string tenant) =>
         spec.Fields.Select((field, i) => (field, i)).Any(p => p.field.SourceId == tenantField && p.field.Transform == "identity" && p.i < file.Partition.Count && tenant.Equals(file.Partition[p.i]));
 
-    private async Task<List<ObjectCache.CachedObject?>> FetchAsync(List<string> keys, QueryCounters counters, CancellationToken cancellationToken)
+    /// <summary>
+    /// The top-level columns of <paramref name="table"/>'s data files a statement can read: those it
+    /// names, and the tenant and timestamp the views filter on; null for every column (the whole file).
+    /// </summary>
+    private IReadOnlySet<string>? ColumnsToFetch(TableDefinition table, IReadOnlySet<string>? named)
+    {
+        if (!_options.RangedReads || named is null)
+        {
+            return null;
+        }
+
+        var columns = table.Schema.Fields.Select(f => f.Name).Where(name => named.Contains(name) || name is "tenant_id" or "timestamp").ToHashSet(StringComparer.Ordinal);
+        return columns.Count == table.Schema.Fields.Count ? null : columns;
+    }
+
+    private async Task<List<ObjectCache.CachedObject?>> FetchAsync(List<(string Key, IReadOnlySet<string>? Columns)> keys, QueryCounters counters, CancellationToken cancellationToken)
     {
         var fetched = new ObjectCache.CachedObject?[keys.Count];
         try
         {
             await Parallel.ForAsync(0, keys.Count, new ParallelOptions { MaxDegreeOfParallelism = _options.ParallelFetches, CancellationToken = cancellationToken }, async (i, token) =>
-                fetched[i] = await Cache.AcquireAsync(keys[i], counters, token).ConfigureAwait(false)).ConfigureAwait(false);
+                fetched[i] = await Cache.AcquireAsync(keys[i].Key, keys[i].Columns, counters, token).ConfigureAwait(false)).ConfigureAwait(false);
         }
         catch
         {

@@ -15,6 +15,12 @@ public sealed class QueryOptions
     /// <summary>The most bytes of skipping indexes kept in memory; least recently used go first.</summary>
     public long IndexCacheBytes { get; set; } = 256L << 20;
 
+    /// <summary>
+    /// Whether a cold query fetches a data file's footer and the chunks of the columns it names
+    /// (ranged reads) rather than the whole file.
+    /// </summary>
+    public bool RangedReads { get; set; } = true;
+
     /// <summary>Objects fetched from the store at once for one query.</summary>
     public int ParallelFetches { get; set; } = 8;
 

@@ -11,7 +11,8 @@ namespace IceGate.QueryApi;
 /// <summary>What a checked statement reads: the signal tables it names, and for each the predicates files can be pruned by.</summary>
 /// <param name="Tables">The signal tables the statement names.</param>
 /// <param name="Pruning">Per table, the time range and equalities every row the statement reads from it satisfies.</param>
-public sealed record SqlAnalysis(IReadOnlyList<string> Tables, IReadOnlyDictionary<string, ScanRequest> Pruning);
+/// <param name="Columns">Every name the statement uses as a column (over all its tables; it may name more than exist), or null when it reads whole rows (<c>*</c>, a natural join, a table as a value): the columns a query may need from a data file.</param>
+public sealed record SqlAnalysis(IReadOnlyList<string> Tables, IReadOnlyDictionary<string, ScanRequest> Pruning, IReadOnlySet<string>? Columns = null);
 
 /// <summary>
 /// Checks a client's SQL with DuckDB's own parser (<c>json_serialize_sql</c>) before anything runs:
@@ -76,7 +77,7 @@ public static partial class SqlAnalyzer
                 : new ScanRequest();
         }
 
-        return new SqlAnalysis([.. walk.References.Distinct()], pruning);
+        return new SqlAnalysis([.. walk.References.Distinct()], pruning, walk.ReadsWholeRows ? null : walk.Columns);
     }
 
     /// <summary>
@@ -304,6 +305,12 @@ public static partial class SqlAnalyzer
 
         public List<(string Table, string Alias, JsonElement Node)> Selects { get; } = [];
 
+        /// <summary>Every part of every column reference (<c>a.body</c>: a and body; <c>events.name</c>: events and name), and USING columns.</summary>
+        public HashSet<string> Columns { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+        /// <summary>Whether some part of the statement reads whole rows, so every column may be needed.</summary>
+        public bool ReadsWholeRows { get; private set; }
+
         public void CollectCtes(JsonElement element)
         {
             foreach (var node in Descendants(element))
@@ -322,6 +329,7 @@ public static partial class SqlAnalyzer
         {
             foreach (var node in Descendants(element))
             {
+                CollectColumns(node);
                 if (node.TryGetProperty("type", out var typeProperty) && typeProperty.ValueKind == JsonValueKind.String)
                 {
                     var type = typeProperty.GetString()!;
@@ -350,6 +358,31 @@ public static partial class SqlAnalyzer
                         throw new QueryException(400, $"Table references of kind {type} are not allowed.");
                     }
                 }
+            }
+        }
+
+        private void CollectColumns(JsonElement node)
+        {
+            var kind = node.TryGetProperty("class", out var c) && c.ValueKind == JsonValueKind.String ? c.GetString() : null;
+            if (kind == "STAR" || node.TryGetProperty("ref_type", out var join) && join.ValueKind == JsonValueKind.String && join.GetString() == "NATURAL")
+            {
+                ReadsWholeRows = true;
+            }
+
+            var names = kind == "COLUMN_REF" && node.TryGetProperty("column_names", out var parts) ? parts
+                : node.TryGetProperty("using_columns", out var joined) && joined.ValueKind == JsonValueKind.Array ? joined
+                : default;
+            if (names.ValueKind != JsonValueKind.Array)
+            {
+                return;
+            }
+
+            foreach (var name in names.EnumerateArray().Select(n => n.GetString()!))
+            {
+                Columns.Add(name);
+
+                // A table named as a value (SELECT logs FROM logs) is its whole row.
+                ReadsWholeRows |= kind == "COLUMN_REF" && s_tables.ContainsKey(name);
             }
         }
 

@@ -19,7 +19,8 @@ public sealed class ObjectCacheTests : IDisposable
             await store.PutAsync(key, new byte[1000], cancellationToken: token);
         }
 
-        var cache = new ObjectCache(store, Path.Combine(_directory, "cache"), capacityBytes: 2500);
+        using var duck = Lakehouse.DuckDB.DuckDBDatabase.OpenInMemory();
+        var cache = new ObjectCache(store, Path.Combine(_directory, "cache"), capacityBytes: 2500, duck.Connect, parallelReads: 2);
         var counters = new QueryCounters();
         using var a = await cache.AcquireAsync("a", counters, token);
         using (var b = await cache.AcquireAsync("b", counters, token))
