@@ -117,7 +117,7 @@ public sealed class QueryEngine : IDisposable
             {
                 // A view another query left must not outlive it unless this query wants it as it is.
                 var view = !analysis.Tables.Contains(table.Name) ? null
-                    : readsData ? ViewSql(query, table, await PlanTableAsync(query, table, analysis.Pruning[table.Name], ColumnsToFetch(table, analysis.Columns), limits, counters, pinned, cancellationToken).ConfigureAwait(false))
+                    : readsData ? ViewSql(query, table, await PlanTableAsync(query, table, analysis.Pruning[table.Name], ColumnsToFetch(table, analysis.Columns, query.FromMicros is not null || query.ToMicros is not null), limits, counters, pinned, cancellationToken).ConfigureAwait(false))
                     : ViewSql(query, table, ([], []));
                 connection.SetView(table.Name, view);
             }
@@ -259,16 +259,17 @@ public sealed class QueryEngine : IDisposable
 
     /// <summary>
     /// The top-level columns of <paramref name="table"/>'s data files a statement can read: those it
-    /// names, and the tenant and timestamp the views filter on; null for every column (the whole file).
+    /// names, and those the views filter on (the tenant; the timestamp when the query has a time
+    /// range); null for every column (the whole file).
     /// </summary>
-    private IReadOnlySet<string>? ColumnsToFetch(TableDefinition table, IReadOnlySet<string>? named)
+    private IReadOnlySet<string>? ColumnsToFetch(TableDefinition table, IReadOnlySet<string>? named, bool timeRange)
     {
         if (!_options.RangedReads || named is null)
         {
             return null;
         }
 
-        var columns = table.Schema.Fields.Select(f => f.Name).Where(name => named.Contains(name) || name is "tenant_id" or "timestamp").ToHashSet(StringComparer.Ordinal);
+        var columns = table.Schema.Fields.Select(f => f.Name).Where(name => named.Contains(name) || name == "tenant_id" || (timeRange && name == "timestamp")).ToHashSet(StringComparer.Ordinal);
         return columns.Count == table.Schema.Fields.Count ? null : columns;
     }
 
