@@ -363,8 +363,9 @@ public static partial class SqlAnalyzer
 
         private void CollectColumns(JsonElement node)
         {
+            // Whole rows: *, COLUMNS(…), #n (a column by position), a natural join, and PIVOT (which groups by every column it does not name).
             var kind = node.TryGetProperty("class", out var c) && c.ValueKind == JsonValueKind.String ? c.GetString() : null;
-            if (kind == "STAR" || node.TryGetProperty("ref_type", out var join) && join.ValueKind == JsonValueKind.String && join.GetString() == "NATURAL")
+            if (kind is "STAR" or "POSITIONAL_REFERENCE" || Is(node, "ref_type", "NATURAL") || Is(node, "type", "PIVOT"))
             {
                 ReadsWholeRows = true;
             }
@@ -385,6 +386,9 @@ public static partial class SqlAnalyzer
                 ReadsWholeRows |= kind == "COLUMN_REF" && s_tables.ContainsKey(name);
             }
         }
+
+        private static bool Is(JsonElement node, string property, string value) =>
+            node.TryGetProperty(property, out var p) && p.ValueKind == JsonValueKind.String && p.GetString() == value;
 
         private void CheckTable(JsonElement node)
         {
