@@ -112,7 +112,10 @@ public sealed class QueryEngine : IDisposable
         var pinned = new List<ObjectCache.CachedObject>();
         try
         {
-            var analysis = known ?? Analyze(connection.Connection, query.Sql);
+            // IceGate's own statements are not checked again, but ranged reads need the columns they name.
+            var analysis = known is null ? Analyze(connection.Connection, query.Sql)
+                : known.Columns is null && _options.RangedReads ? known with { Columns = SqlAnalyzer.NamedColumns(connection.Connection, query.Sql) }
+                : known;
             foreach (var table in TableSchemas.All)
             {
                 // A view another query left must not outlive it unless this query wants it as it is.

@@ -45,10 +45,7 @@ public static partial class SqlAnalyzer
             throw new QueryException(400, "The query is empty.");
         }
 
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT json_serialize_sql($sql::VARCHAR)";
-        command.Parameters.Add(new DuckDBParameter("sql", sql));
-        using var document = ParseTree((string)command.ExecuteScalar()!);
+        using var document = Serialize(connection, sql);
         var root = document.RootElement;
         if (root.GetProperty("error").GetBoolean())
         {
@@ -78,6 +75,32 @@ public static partial class SqlAnalyzer
         }
 
         return new SqlAnalysis([.. walk.References.Distinct()], pruning, walk.ReadsWholeRows ? null : walk.Columns);
+    }
+
+    /// <summary>The column names a statement IceGate wrote itself uses (see <see cref="SqlAnalysis.Columns"/>), without checking it.</summary>
+    internal static IReadOnlySet<string>? NamedColumns(DuckDBConnection connection, string sql)
+    {
+        using var document = Serialize(connection, sql);
+        if (document.RootElement.GetProperty("error").GetBoolean())
+        {
+            return null;
+        }
+
+        var walk = new Walk();
+        foreach (var statement in document.RootElement.GetProperty("statements").EnumerateArray())
+        {
+            walk.Collect(statement);
+        }
+
+        return walk.ReadsWholeRows ? null : walk.Columns;
+    }
+
+    private static JsonDocument Serialize(DuckDBConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT json_serialize_sql($sql::VARCHAR)";
+        command.Parameters.Add(new DuckDBParameter("sql", sql));
+        return ParseTree((string)command.ExecuteScalar()!);
     }
 
     /// <summary>
@@ -358,6 +381,15 @@ public static partial class SqlAnalyzer
                         throw new QueryException(400, $"Table references of kind {type} are not allowed.");
                     }
                 }
+            }
+        }
+
+        /// <summary>Only records the columns of every node, checking nothing.</summary>
+        public void Collect(JsonElement element)
+        {
+            foreach (var node in Descendants(element))
+            {
+                CollectColumns(node);
             }
         }
 

@@ -55,6 +55,8 @@ public sealed class RangedReadTests : IDisposable
         ];
 
         // The writer reads whole files (ranged reads off): the reference answers.
+        var logql = await LogQLAsync(writer);
+        Assert.Contains("request 1", logql, StringComparison.Ordinal);
         var expected = new List<string>();
         foreach (var sql in queries.Concat(wholeRows))
         {
@@ -76,6 +78,7 @@ public sealed class RangedReadTests : IDisposable
         {
             var poisoned = Poison(cache);
             Assert.True(i == queries.Length - 1 || poisoned > 0, "partly cached files to poison");
+            Assert.Equal(logql, await LogQLAsync(reader));
             Assert.Equal(expected[0], (await QueryAsync(reader, queries[0])).Rows);
             Assert.Equal(expected[i], (await QueryAsync(reader, queries[i])).Rows);
         }
@@ -145,6 +148,25 @@ public sealed class RangedReadTests : IDisposable
         request.Headers.Add("X-Scope-OrgID", Tenant);
         using var response = await _http.SendAsync(request, TestContext.Current.CancellationToken);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    /// <summary>A LogQL log query and a metric query through the Loki API, as their JSON results.</summary>
+    private async Task<string> LogQLAsync(IceGateProcess icegate)
+    {
+        // A fixed range, so that both processes' steps fall at the same times.
+        var end = new DateTimeOffset(DateTime.UtcNow.Date, TimeSpan.Zero).AddDays(1).ToUnixTimeMilliseconds() * 1_000_000;
+        var results = new List<string>();
+        foreach (var query in (string[])["{service_name=\"svc-1\"} |= \"request 1\"", "sum by (service_name) (count_over_time({service_name=~\"svc-.\"} |= \"A\" [1h]))"])
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(icegate.QueryUrl, $"/loki/api/v1/query_range?query={Uri.EscapeDataString(query)}&start={end - (2 * 86_400_000_000_000)}&end={end}&step=3600&limit=20"));
+            request.Headers.Add("X-Scope-OrgID", Tenant);
+            using var response = await _http.SendAsync(request, TestContext.Current.CancellationToken);
+            var body = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+            Assert.True(response.StatusCode == HttpStatusCode.OK, $"{query}: {body}");
+            results.Add(JsonNode.Parse(body)!["data"]!["result"]!.ToJsonString());
+        }
+
+        return string.Join("\n", results);
     }
 
     private async Task WaitUntilShiftedAsync(IceGateProcess icegate)
