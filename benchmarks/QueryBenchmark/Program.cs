@@ -252,7 +252,7 @@ async Task<long> IndexFilesAsync()
         var key = IndexKeys.ForDataFile(store.KeyOf(file.FilePath))!;
         if (await store.HeadAsync(key) is null)
         {
-            await store.PutAsync(key, FileIndexBuilder.Build(duck, TableSchemas.Logs, local, options.Attributes).Serialize(), PutCondition.IfNoneMatch);
+            await store.PutAsync(key, FileIndexBuilder.Build(duck, TableSchemas.Logs, local, options.AttributeKeys).Serialize(), PutCondition.IfNoneMatch);
         }
 
         bytes += (await store.HeadAsync(key))!.Length;
@@ -264,7 +264,7 @@ async Task<long> IndexFilesAsync()
     {
         var output = Path.Combine(scratch, "rewrite.parquet");
         write.Add(Time(() => ParquetDataFileWriter.Write(duck, table, $"read_parquet('{local}', hive_partitioning = false)", output, "file:///bench/rewrite.parquet")));
-        index.Add(Time(() => FileIndexBuilder.Build(duck, TableSchemas.Logs, output, options.Attributes)));
+        index.Add(Time(() => FileIndexBuilder.Build(duck, TableSchemas.Logs, output, options.AttributeKeys)));
         File.Delete(output);
     }
 

@@ -38,6 +38,7 @@ internal static class OptionsValidation
         check.Require(options.Auth.KeysFile is null || File.Exists(options.Auth.KeysFile), $"Auth:KeysFile '{options.Auth.KeysFile}' does not exist.");
         check.Require(options.Telemetry.OtlpEndpoint is null or "self" || Uri.TryCreate(options.Telemetry.OtlpEndpoint, UriKind.Absolute, out var otlp) && otlp.Scheme is "http" or "https",
             $"Telemetry:OtlpEndpoint must be an http:// or https:// URL or 'self', not '{options.Telemetry.OtlpEndpoint}'.");
+        check.Require(options.Index.AttributeKeys.All(key => !string.IsNullOrWhiteSpace(key)), "Index:Attributes must not list an empty key.");
         Maintenance(check, options.Maintenance);
         Query(check, options.Query);
         Store(check, options.Store);
@@ -52,6 +53,7 @@ internal static class OptionsValidation
         check.AtLeast(maintenance.TargetFileBytes, 1, "Maintenance:TargetFileBytes");
         check.AtLeast(maintenance.CompactMinFiles, 2, "Maintenance:CompactMinFiles");
         check.AtLeast(maintenance.RetainSnapshots, 1, "Maintenance:RetainSnapshots");
+        check.AtLeast(maintenance.IndexBackfillFiles, 0, "Maintenance:IndexBackfillFiles");
         foreach (var (table, days) in maintenance.RetentionDays)
         {
             check.AtLeast(days, 1, $"Maintenance:RetentionDays:{table}");
@@ -70,6 +72,7 @@ internal static class OptionsValidation
     {
         check.AtLeast(query.CacheBytes, 1, "Query:CacheBytes");
         check.AtLeast(query.ParallelFetches, 1, "Query:ParallelFetches");
+        check.AtLeast(query.IndexCacheBytes, 0, "Query:IndexCacheBytes");
         check.AtLeast(query.Threads, 0, "Query:Threads");
         check.AtLeast(query.MaxLimit, 1, "Query:MaxLimit");
         check.AtLeast(query.DefaultLimit, 1, "Query:DefaultLimit");

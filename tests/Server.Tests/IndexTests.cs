@@ -3,6 +3,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
 using IceGate.Tests;
+using Microsoft.Extensions.Configuration;
 
 namespace IceGate.Server.Tests;
 
@@ -107,6 +108,16 @@ public sealed class IndexTests : IDisposable
         Assert.Equal(1, PrometheusSamples.Sum(metrics, "icegate_index_unreadable_total", ("reason", "missing")));
         Assert.Equal(1, PrometheusSamples.Sum(metrics, "icegate_index_unreadable_total", ("reason", "corrupt")));
         Assert.Contains("cannot be used", icegate.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Configured_attribute_keys_replace_the_default_ones()
+    {
+        IceGateOptions Bind(params (string Key, string Value)[] settings) =>
+            new ConfigurationBuilder().AddInMemoryCollection(settings.Select(s => new KeyValuePair<string, string?>(s.Key, s.Value))).Build().Get<IceGateOptions>() ?? new IceGateOptions();
+
+        Assert.Equal(Lakehouse.Index.IndexOptions.DefaultAttributes, Bind().Index.AttributeKeys);
+        Assert.Equal(["customer.id"], Bind(("Index:Attributes:0", "customer.id")).Index.AttributeKeys);
     }
 
     /// <summary>The dataset: per day and batch, records with their own trace, span and user ids (random-looking, as real ids are, so column bounds cannot tell them apart).</summary>

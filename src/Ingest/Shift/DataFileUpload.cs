@@ -10,7 +10,7 @@ internal static class DataFileUpload
 {
     /// <summary>The index of a data file of <paramref name="table"/> just written to <paramref name="localPath"/>, or null with indexing off.</summary>
     public static FileIndex? Index(DuckDBConnection duck, TableDefinition table, string localPath, IndexOptions options) =>
-        options.Enabled ? FileIndexBuilder.Build(duck, table, localPath, options.Attributes) : null;
+        options.Enabled ? FileIndexBuilder.Build(duck, table, localPath, options.AttributeKeys) : null;
 
     public static async Task PutAsync(IObjectStore store, DataFile file, string localPath, FileIndex? index, CancellationToken cancellationToken)
     {

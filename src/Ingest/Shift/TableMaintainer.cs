@@ -163,7 +163,7 @@ public sealed partial class TableMaintainer
                     using (var duck = new DuckDBConnection(_workspace.DuckDBConnectionString))
                     {
                         duck.Open();
-                        var index = FileIndexBuilder.Build(duck, TableDefinition.Named(_table), local, _index.Attributes);
+                        var index = FileIndexBuilder.Build(duck, TableDefinition.Named(_table), local, _index.AttributeKeys);
                         await _store.PutAsync(indexKey, index.Serialize(), PutCondition.IfNoneMatch, cancellationToken).ConfigureAwait(false);
                     }
 
