@@ -52,22 +52,10 @@ public class ProviderBenchmark
     }
 
     [Benchmark(Baseline = true, Description = "read 1 M rows: ours")]
-    public long ReadOurs()
-    {
-        using var command = _ours.CreateCommand();
-        command.CommandText = "SELECT ts, service, severity, body FROM logs";
-        using var reader = command.ExecuteReader();
-        return Consume(reader);
-    }
+    public long ReadOurs() => ReadLogs(_ours);
 
     [Benchmark(Description = "read 1 M rows: DuckDB.NET.Data")]
-    public long ReadTheirs()
-    {
-        using var command = _theirs.CreateCommand();
-        command.CommandText = "SELECT ts, service, severity, body FROM logs";
-        using var reader = command.ExecuteReader();
-        return Consume(reader);
-    }
+    public long ReadTheirs() => ReadLogs(_theirs);
 
     [Benchmark(Description = "append 1 M flat rows: ours")]
     public void AppendOurs()
@@ -124,6 +112,14 @@ public class ProviderBenchmark
         }
 
         return total;
+    }
+
+    private static long ReadLogs(System.Data.Common.DbConnection connection)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT ts, service, severity, body FROM logs";
+        using var reader = command.ExecuteReader();
+        return Consume(reader);
     }
 
     private static long Consume(System.Data.Common.DbDataReader reader)

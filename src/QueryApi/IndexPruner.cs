@@ -24,7 +24,7 @@ internal sealed partial class IndexPruner(IObjectStore store, int parallelFetche
     private long _cachedBytes;
 
     /// <summary>The files of <paramref name="files"/> that may hold rows matching every needle.</summary>
-    public async Task<IReadOnlyList<DataFile>> PruneAsync(IReadOnlyList<DataFile> files, IReadOnlyList<IndexNeedle> needles, QueryCounters counters, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<DataFile>> PruneAsync(IReadOnlyList<DataFile> files, IReadOnlyList<IndexNeedle> needles, CancellationToken cancellationToken)
     {
         if (needles.Count == 0 || files.Count == 0)
         {
@@ -34,9 +34,8 @@ internal sealed partial class IndexPruner(IObjectStore store, int parallelFetche
         var indexes = new FileIndex?[files.Count];
         await Parallel.ForAsync(0, files.Count, new ParallelOptions { MaxDegreeOfParallelism = parallelFetches, CancellationToken = cancellationToken }, async (i, token) =>
             indexes[i] = await GetAsync(files[i].FilePath, token).ConfigureAwait(false)).ConfigureAwait(false);
-        var kept = files.Where((_, i) => indexes[i] is not { } index || needles.All(n => index.MayContainAny(n.Filter, n.Values))).ToList();
-        counters.FilesSkippedByIndex += files.Count - kept.Count;
-        return kept;
+        var probes = needles.Select(n => (n.Filter, Hashes: n.Values.Select(BloomFilter.Hash).ToArray())).ToList();
+        return [.. files.Where((_, i) => indexes[i] is not { } index || probes.All(p => index.MayContainAny(p.Filter, p.Hashes)))];
     }
 
     private async Task<FileIndex?> GetAsync(string dataFile, CancellationToken cancellationToken)

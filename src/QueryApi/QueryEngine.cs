@@ -204,8 +204,7 @@ public sealed class QueryEngine : IDisposable
                 throw new QueryException(404, $"{table}: {e.Message}");
             }
 
-            var indexed = new QueryCounters();
-            var files = query.Prune ? await _indexes.PruneAsync(plan.Files, predicates.Needles, indexed, cancellationToken).ConfigureAwait(false) : plan.Files;
+            var files = query.Prune ? await _indexes.PruneAsync(plan.Files, predicates.Needles, cancellationToken).ConfigureAwait(false) : plan.Files;
             var tenantField = loaded.Metadata.CurrentSchema.Field("tenant_id").Id;
             var own = files.Select(f => OnlyHolds(loaded.Metadata.Spec(f.SpecId), tenantField, f, query.Tenant)).ToList();
             var keys = files.Select(f => (Key: _store.KeyOf(f.FilePath), Columns: columns)).ToList();
@@ -249,7 +248,7 @@ public sealed class QueryEngine : IDisposable
             counters.SnapshotId ??= plan.Snapshot?.SnapshotId;
             counters.FilesConsidered += plan.FilesConsidered;
             counters.FilesPruned += plan.FilesPruned;
-            counters.FilesSkippedByIndex += indexed.FilesSkippedByIndex;
+            counters.FilesSkippedByIndex += plan.Files.Count - files.Count;
             counters.WalSegments += segments;
             counters.FilesScanned += keys.Count;
             return ([.. fetched.Where((_, i) => own[i]).Select(f => f!.Path)], [.. fetched.Where((_, i) => !own[i]).Select(f => f!.Path)]);

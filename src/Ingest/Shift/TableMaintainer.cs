@@ -163,8 +163,7 @@ public sealed partial class TableMaintainer
                     using (var duck = new DuckDBConnection(_workspace.DuckDBConnectionString))
                     {
                         duck.Open();
-                        var index = FileIndexBuilder.Build(duck, TableDefinition.Named(_table), local, _index.AttributeKeys);
-                        await _store.PutAsync(indexKey, index.Serialize(), PutCondition.IfNoneMatch, cancellationToken).ConfigureAwait(false);
+                        await _store.PutAsync(indexKey, DataFileUpload.Index(duck, TableDefinition.Named(_table), local, _index)!.Serialize(), PutCondition.IfNoneMatch, cancellationToken).ConfigureAwait(false);
                     }
 
                     built++;

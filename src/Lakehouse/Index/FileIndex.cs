@@ -40,11 +40,12 @@ public sealed class FileIndex
     public static string AttributeFilter(string key) => $"attribute:{key}";
 
     /// <summary>
-    /// False only if no row of the file can hold any of <paramref name="values"/> in
-    /// <paramref name="filter"/>; true when the file has no such filter (it was not indexed).
+    /// False only if no row of the file can hold any of the values whose <see cref="BloomFilter.Hash"/>es
+    /// are <paramref name="hashes"/> in <paramref name="filter"/>; true when the file has no such
+    /// filter (it was not indexed). A query hashes its needles once for all its files.
     /// </summary>
-    public bool MayContainAny(string filter, IEnumerable<string> values) =>
-        !Filters.TryGetValue(filter, out var bloom) || values.Any(v => bloom.MightContain(BloomFilter.Hash(v)));
+    public bool MayContainAny(string filter, IReadOnlyCollection<ulong> hashes) =>
+        !Filters.TryGetValue(filter, out var bloom) || hashes.Any(bloom.MightContain);
 
     /// <summary>The index as its object's bytes.</summary>
     public byte[] Serialize()

@@ -13,13 +13,13 @@ internal static class CatalogBatches
 {
     public const string TableType = "TABLE";
 
-    public static Schema CatalogsSchema { get; } = new([new Field("catalog_name", StringType.Default, nullable: false)], null);
+    private static Schema CatalogsSchema { get; } = new([new Field("catalog_name", StringType.Default, nullable: false)], null);
 
-    public static Schema DbSchemasSchema { get; } = new([new Field("catalog_name", StringType.Default, nullable: true), new Field("db_schema_name", StringType.Default, nullable: false)], null);
+    private static Schema DbSchemasSchema { get; } = new([new Field("catalog_name", StringType.Default, nullable: true), new Field("db_schema_name", StringType.Default, nullable: false)], null);
 
-    public static Schema TableTypesSchema { get; } = new([new Field("table_type", StringType.Default, nullable: false)], null);
+    private static Schema TableTypesSchema { get; } = new([new Field("table_type", StringType.Default, nullable: false)], null);
 
-    public static Schema TablesSchema(bool includeSchema) => new(
+    private static Schema TablesSchema(bool includeSchema) => new(
         [
             new Field("catalog_name", StringType.Default, nullable: true),
             new Field("db_schema_name", StringType.Default, nullable: true),

@@ -123,22 +123,14 @@ internal sealed class FlightSqlService(FlightSqlStatements statements, FlightSql
         }
         else
         {
-            // A catalog command is its own ticket.
-            var schema = CatalogSchema(command) ?? throw FlightSqlStatus.Unimplemented($"The command {command.TypeUrl}");
-            return (schema, new FlightTicket(descriptor.Command));
+            // A catalog command is its own ticket; its answer is small, so its schema is its batch's.
+            using var batch = await CatalogBatchAsync(command, tenant, context.CancellationToken).ConfigureAwait(false) ?? throw FlightSqlStatus.Unimplemented($"The command {command.TypeUrl}");
+            return (batch.Schema, new FlightTicket(descriptor.Command));
         }
 
         var ticket = new TicketStatementQuery { StatementHandle = NewHandle(tenant, sql) };
         return (await statements.DescribeAsync(tenant, sql, context.CancellationToken).ConfigureAwait(false), new FlightTicket(Any.Pack(ticket).ToByteString()));
     }
-
-    private static Schema? CatalogSchema(Any command) =>
-        command.Is(CommandGetCatalogs.Descriptor) ? CatalogBatches.CatalogsSchema
-        : command.Is(CommandGetDbSchemas.Descriptor) ? CatalogBatches.DbSchemasSchema
-        : command.Is(CommandGetTableTypes.Descriptor) ? CatalogBatches.TableTypesSchema
-        : command.Is(CommandGetSqlInfo.Descriptor) ? SqlInfoBatch.Schema
-        : command.TryUnpack(out CommandGetTables tables) ? CatalogBatches.TablesSchema(tables.IncludeSchema)
-        : null;
 
     private async Task<RecordBatch?> CatalogBatchAsync(Any command, string tenant, CancellationToken cancellationToken)
     {

@@ -27,7 +27,7 @@ internal static class SqlInfoBatch
         [StringValue, BoolValue, BigintValue, Int32Value, 4, 5],
         UnionMode.Dense);
 
-    public static Schema Schema { get; } = new([new Field("info_name", UInt32Type.Default, false), new Field("value", s_valueType, false)], null);
+    private static Schema Schema { get; } = new([new Field("info_name", UInt32Type.Default, false), new Field("value", s_valueType, false)], null);
 
     /// <summary>What IceGate says about itself, by the SqlInfo codes of FlightSql.proto.</summary>
     public static IReadOnlyDictionary<uint, object> Values(string version) => new Dictionary<uint, object>
